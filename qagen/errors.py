@@ -1,0 +1,45 @@
+"""One root error for everything qagen rejects; subclasses say *what* was wrong and *where*.
+
+Every message names the file (or spec key, or record) and the problem, so a user never has to
+read a numpy traceback to find out which of ten thousand scenes is broken.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class QagenError(Exception):
+    """Root of all errors qagen raises on purpose."""
+
+
+class InputError(QagenError):
+    """A source file is missing, unreadable or inconsistent."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class SpecError(QagenError):
+    """A task spec, template file or mix file is invalid."""
+
+    def __init__(self, path: str | Path, key: str | None, problem: str):
+        self.path = Path(path)
+        self.key = key
+        self.problem = problem
+        where = f"{self.path}" + (f" [{key}]" if key else "")
+        super().__init__(f"{where}: {problem}")
+
+
+class RegistryError(QagenError):
+    """A name was looked up that nothing registered."""
+
+
+class RecordError(QagenError):
+    """A record breaks the rules of the format it is written in."""
+
+    def __init__(self, record_id: str, problem: str):
+        self.record_id = record_id
+        self.problem = problem
+        super().__init__(f"record {record_id}: {problem}")

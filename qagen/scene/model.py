@@ -1,0 +1,126 @@
+"""The typed scene contract every loader returns.
+
+Conventions (see FORMATS.md, held everywhere inside qagen): metres, right-handed world with +Z up,
+OpenCV cameras (x right, y down, z forward), poses are 4x4 camera-to-world, intrinsics are 3x3 in
+pixels of the image they belong to. Loaders convert into these; nothing downstream converts again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+CAPABILITIES = ("frames", "poses", "depth", "instances", "labels", "boxes", "metric", "room")
+
+
+@dataclass(frozen=True)
+class Box:
+    """Oriented 3D box: `size` is the full extent along the box's own axes (columns of `rotation`)."""
+
+    center: np.ndarray  # (3,)
+    size: np.ndarray  # (3,)
+    rotation: np.ndarray  # (3, 3), columns are the box axes in world coordinates
+
+    def corners(self) -> np.ndarray:
+        """The 8 corners in world coordinates, shape (8, 3)."""
+        signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
+        return self.center + (signs * (self.size / 2.0)) @ self.rotation.T
+
+    def vertical_extent(self) -> float:
+        """Height: extent of the box along world Z."""
+        return float(np.abs(self.rotation[2, :]) @ self.size)
+
+    def horizontal_sides(self) -> tuple[float, float]:
+        """(length, width): the longer and shorter horizontal side.
+
+        For a box rotated only about Z these are the two horizontal axis sizes; for a tilted box,
+        the two box axes that are most horizontal.
+        """
+        verticality = np.abs(self.rotation[2, :])
+        horizontal_axes = np.argsort(verticality)[:2]
+        a, b = (float(self.size[i]) for i in horizontal_axes)
+        return (max(a, b), min(a, b))
+
+    def to_json(self) -> dict:
+        return {
+            "center": [float(v) for v in self.center],
+            "size": [float(v) for v in self.size],
+            "rotation": [[float(v) for v in row] for row in self.rotation],
+        }
+
+
+@dataclass(frozen=True)
+class SceneObject:
+    id: int
+    label: str
+    box: Optional[Box] = None  # scene-level annotation; None until fused from lifted points
+
+
+@dataclass(frozen=True)
+class Room:
+    floor_polygon: np.ndarray  # (N, 2) in world XY, metres
+    height: float
+
+    def floor_area(self) -> float:
+        x, y = self.floor_polygon[:, 0], self.floor_polygon[:, 1]
+        return float(0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured view. Pixel arrays are read lazily through `qagen.scene.io`."""
+
+    index: int  # source frame index (what records report)
+    c2w: np.ndarray  # (4, 4)
+    K_color: np.ndarray  # (3, 3) in colour-image pixels
+    color_size: tuple[int, int]  # (W, H)
+    color_path: Optional[Path] = None
+    depth_path: Optional[Path] = None
+    K_depth: Optional[np.ndarray] = None  # (3, 3) in depth-image pixels
+    depth_size: Optional[tuple[int, int]] = None  # (W, H)
+    instance_path: Optional[Path] = None  # same grid as depth
+    timestamp: Optional[float] = None
+
+
+@dataclass
+class Scene:
+    id: str
+    source: str
+    root: Path  # scene folder; image paths in records are written relative to its parent
+    frames: list[Frame]
+    objects: list[SceneObject]
+    up: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    metric: bool = True
+    depth_scale: float = 1000.0  # stored depth value / depth_scale = metres
+    instance_offset: int = 0  # stored instance value - offset = object id (ScanNet: 1)
+    room: Optional[Room] = None
+    license: Optional[str] = None
+    skipped_frames: dict[str, int] = field(default_factory=dict)  # reason -> count
+
+    def object(self, object_id: int) -> SceneObject:
+        for obj in self.objects:
+            if obj.id == object_id:
+                return obj
+        raise KeyError(object_id)
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        have = set()
+        if self.frames:
+            have.add("frames")
+            have.add("poses")
+            if all(f.depth_path is not None for f in self.frames):
+                have.add("depth")
+            if all(f.instance_path is not None for f in self.frames):
+                have.add("instances")
+        if self.objects:
+            have.add("labels")
+            if all(o.box is not None for o in self.objects):
+                have.add("boxes")
+        if self.metric:
+            have.add("metric")
+        if self.room is not None:
+            have.add("room")
+        return frozenset(have)
