@@ -46,3 +46,7 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         return sorted(self._items)
+
+
+SAMPLERS: Registry = Registry("sampler")
+ANSWERS: Registry = Registry("answer function")

@@ -1,0 +1,170 @@
+"""Fact -> QA: choose a paraphrase with the seeded RNG, build the template variables, fill, select,
+sentence or judge, and assemble the checkable `meta` block.
+
+Balance that belongs to wording lives here: select letters are spread evenly (the truth's rank
+among ascending numeric options is the letter), judge claims are true exactly half of the time.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+import qagen
+from qagen.render import wording
+from qagen.render.catalogue import Template
+from qagen.render.options import dimension_options, false_claim, numeric_options, relation_alternatives
+from qagen.render.record import QA, Marker
+from qagen.scene.model import Scene
+from qagen.specs.schema import TaskSpec
+from qagen.tasks.fact import Fact, Reject
+
+LETTERS = "ABCDEF"
+
+
+@dataclass
+class RenderState:
+    """Per (scene, task, format) counters that keep letters and judge truths balanced."""
+
+    letters: Counter = field(default_factory=Counter)
+    truths: Counter = field(default_factory=Counter)
+
+    def least_used(self, counter: Counter, keys: list, rng: np.random.Generator) -> list:
+        """Keys ordered from least to most used, ties broken by the RNG."""
+        jitter = rng.permutation(len(keys))
+        return [k for _, _, k in sorted((counter[k], j, k) for k, j in zip(keys, jitter))]
+
+
+def value_text(kind: str, value: Any, unit: Optional[str], fact: Fact) -> str:
+    if kind == "number":
+        return wording.quantity(value, unit) if unit not in (None, "count") else wording.number(value)
+    if kind == "vector":
+        return wording.dimensions(value)
+    if kind == "relation":
+        return wording.relation(value)
+    if kind == "choice":
+        return wording.refer(fact.role(value), fact)
+    if kind == "bool":
+        return "Yes" if value else "No"
+    raise ValueError(f"cannot spell answers of kind {kind!r}")
+
+
+def base_variables(fact: Fact) -> dict[str, Any]:
+    a = fact.answer
+    out: dict[str, Any] = {o.role: wording.refer(o, fact) for o in fact.objects}
+    out["value"] = value_text(a.kind, a.value, a.unit, fact) if a.kind != "number" else wording.number(a.value)
+    out["answer"] = value_text(a.kind, a.value, a.unit, fact)
+    for key, val in fact.slots.items():
+        out[key] = wording.number(val) if isinstance(val, (int, float)) else val
+    for key in ("criterion", "label", "dimension"):
+        if key in a.extra:
+            out[key] = a.extra[key]
+    out["n_images"] = len(fact.frames)
+    return out
+
+
+class Renderer:
+    def __init__(self, spec: TaskSpec, templates: dict[str, list[Template]], scene: Scene):
+        self.spec = spec
+        self.templates = templates
+        self.scene = scene
+        self.states: dict[str, RenderState] = {}
+
+    def render(self, fact: Fact, fmt: str, number: int, rng: np.random.Generator, seed: int) -> QA:
+        state = self.states.setdefault(fmt, RenderState())
+        variables = base_variables(fact)
+        answer_meta = fact.answer.to_json()
+        if fmt == "select":
+            self._select(fact, variables, answer_meta, state, rng)
+        elif fmt == "judge":
+            self._judge(fact, variables, answer_meta, state, rng)
+        paraphrases = self.templates[fmt]
+        template = paraphrases[int(rng.integers(len(paraphrases)))]
+        question = template.question.render(**variables).strip()
+        note = wording.marker_note(fact)
+        if note:
+            question = f"{note}\n{question}"
+        answer = template.answer.render(**variables).strip()
+        return self._record(fact, fmt, number, template, question, answer, answer_meta, seed)
+
+    def _select(self, fact: Fact, variables: dict, answer_meta: dict, state: RenderState,
+                rng: np.random.Generator) -> None:
+        a, n = fact.answer, self.spec.select.options
+        if a.kind == "choice":
+            roles = list(a.extra["options"])
+            shown = [value_text("choice", r, None, fact) for r in roles]
+            correct = roles.index(a.value)
+        else:
+            shown_values, correct = self._ordered_options(fact, n, state, rng)
+            shown = [value_text(a.kind, v, a.unit, fact) for v in shown_values]
+            answer_meta["options"] = shown_values
+        letter = LETTERS[correct]
+        state.letters[letter] += 1
+        variables["options"] = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(shown))
+        variables["letters"] = ", ".join(LETTERS[: len(shown) - 1]) + f" or {LETTERS[len(shown) - 1]}"
+        variables["letter"] = letter
+        answer_meta["letter"] = letter
+
+    def _ordered_options(self, fact: Fact, n: int, state: RenderState, rng: np.random.Generator):
+        a, margins = fact.answer, self.spec.margins
+        for rank in state.least_used(state.letters, list(range(n)), rng):
+            if a.kind == "number":
+                options = numeric_options(float(a.value), a.unit or "m", n, rank, rng, margins)
+            elif a.kind == "vector":
+                options = dimension_options(a.value, n, rank, rng, margins)
+            else:
+                others = relation_alternatives(a.value, n - 1, rng)
+                options = others[:rank] + [a.value] + others[rank:]
+            if options is not None:
+                return options, rank
+        raise Reject("no_distractors_outside_margin")
+
+    def _judge(self, fact: Fact, variables: dict, answer_meta: dict, state: RenderState,
+               rng: np.random.Generator) -> None:
+        a = fact.answer
+        truth = state.least_used(state.truths, [True, False], rng)[0]
+        claim = a.value if truth else false_claim(a, a.unit, rng, self.spec.margins)
+        if claim is None:
+            raise Reject("no_false_claim_outside_margin")
+        state.truths[truth] += 1
+        variables["claim"] = value_text(a.kind, claim, a.unit, fact)
+        variables["truth"] = "Yes" if truth else "No"
+        answer_meta.clear()
+        answer_meta.update({"kind": "bool", "value": truth, "claim": claim, "fact": fact.answer.to_json()})
+
+    def _record(self, fact: Fact, fmt: str, number: int, template: Template, question: str, answer: str,
+                answer_meta: dict, seed: int) -> QA:
+        scene = self.scene
+        frames = [scene.frames[p] for p in fact.frames]
+        images = tuple(str(f.color_path.relative_to(scene.root.parent).as_posix()) for f in frames)
+        markers = tuple(Marker(m.role, m.kind, m.color, m.image, m.xy, m.box, m.rule) for m in fact.markers)
+        meta = {
+            "qagen": qagen.__version__,
+            "task": self.spec.name,
+            "task_version": self.spec.version,
+            "format": fmt,
+            "template": template.id,
+            "source": scene.source,
+            "scene": scene.id,
+            "frames": [f.index for f in frames],
+            "objects": [{"role": o.role, "id": o.id, "label": o.label} for o in fact.objects],
+            "markers": [m.to_json() for m in markers],
+            "answer": answer_meta,
+            "margin": fact.margin,
+            "seed": seed,
+        }
+        return QA(
+            id=f"{scene.source}/{scene.id}/{self.spec.name}/{fmt}/{number:06d}",
+            task=self.spec.name,
+            format=fmt,
+            source=scene.source,
+            scene=scene.id,
+            question=question,
+            answer=answer,
+            images=images,
+            media=fact.media if frames else "none",
+            markers=markers,
+            meta=meta,
+        )

@@ -1,0 +1,57 @@
+"""How values and objects are spelled in text. Python decides this once; templates only place it."""
+from __future__ import annotations
+
+from qagen.tasks.fact import Fact, MarkerPlacement, ObjectRef
+
+UNIT_WORDS = {"m": "m", "cm": "cm", "m2": "m²", "deg": "°", "count": ""}
+POINT_NOTE = "Marked points are given as [x, y] on a 0-1000 scale of the image's width and height."
+BOX_NOTE = "Marked boxes are given as [x1, y1, x2, y2] on a 0-1000 scale of the image's width and height."
+
+
+def number(value: float | int) -> str:
+    """1.2 -> "1.2", 3.0 -> "3", 45.0 -> "45": no trailing zeros, no float noise."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def quantity(value: float | int, unit: str | None) -> str:
+    word = UNIT_WORDS.get(unit or "", unit or "")
+    if not word:
+        return number(value)
+    return f"{number(value)}{word}" if word in ("°",) else f"{number(value)} {word}"
+
+
+def dimensions(value: dict) -> str:
+    return f"{number(value['length_cm'])} x {number(value['width_cm'])} x {number(value['height_cm'])} cm"
+
+
+def relation(slots: list[str]) -> str:
+    words = [s for s in slots if s]
+    return ", ".join(words)
+
+
+def _marker_text(marker: MarkerPlacement, multi_image: bool) -> str:
+    where = f" in image {marker.image + 1}" if multi_image else ""
+    if marker.kind == "point":
+        return f"the {marker.color} point [{marker.xy[0]}, {marker.xy[1]}]{where}"
+    x1, y1, x2, y2 = marker.box
+    return f"the {marker.color} box [{x1}, {y1}, {x2}, {y2}]{where}"
+
+
+def refer(obj: ObjectRef, fact: Fact) -> str:
+    """The referring expression for one object: label when unique, always anchored by its marker if it has one."""
+    marker = next((m for m in fact.markers if m.role == obj.role), None)
+    if marker is None:
+        return f"the {obj.label}"
+    at = _marker_text(marker, multi_image=len(fact.frames) > 1 and fact.media == "image")
+    return f"the {obj.label} ({at})" if obj.unique_label else f"the {obj.label} at {at}"
+
+
+def marker_note(fact: Fact) -> str:
+    kinds = {m.kind for m in fact.markers}
+    notes = ([POINT_NOTE] if "point" in kinds else []) + ([BOX_NOTE] if "box" in kinds else [])
+    return " ".join(notes)
+
+
+def capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]

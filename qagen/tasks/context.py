@@ -1,0 +1,66 @@
+"""What a sampler and an answer function see: the scene, its lifted index, the spec and one seeded RNG."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from qagen.scene.index import SceneIndex
+from qagen.scene.model import Box, Scene
+from qagen.specs.schema import TaskSpec
+
+REFERENCE_AREA = 640 * 480  # min_pixels in specs is given at this image area
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Frames and objects a sampler picked, before any answer is computed."""
+
+    frames: tuple[int, ...]  # positions in scene.frames, in the order shown
+    roles: tuple[tuple[str, int, Optional[int]], ...]  # (role, object id, image index or None)
+    media: str = "image"
+    extra: dict = field(default_factory=dict)  # sampler choices the answer needs (e.g. a label)
+
+    def object_id(self, role: str) -> int:
+        return next(oid for r, oid, _ in self.roles if r == role)
+
+    def image_of(self, role: str) -> Optional[int]:
+        return next(img for r, _, img in self.roles if r == role)
+
+
+@dataclass
+class TaskContext:
+    scene: Scene
+    index: SceneIndex
+    spec: TaskSpec
+    rng: np.random.Generator
+    rejections: Counter = field(default_factory=Counter)
+    cache: dict = field(default_factory=dict)  # per (scene, task) memo for samplers
+
+    def box(self, object_id: int) -> Box:
+        return self.index.boxes[object_id]
+
+    def centre(self, object_id: int) -> np.ndarray:
+        return np.asarray(self.index.boxes[object_id].center, dtype=float)
+
+    def label(self, object_id: int) -> str:
+        return self.scene.object(object_id).label
+
+    def c2w(self, frame_pos: int) -> np.ndarray:
+        return self.scene.frames[frame_pos].c2w
+
+    def visible_rows(self, frame_pos: int) -> np.ndarray:
+        f = self.spec.filters
+        return self.index.visible(frame_pos, min_pixels=f.min_pixels, max_truncation=f.max_truncation)
+
+    def visible_objects(self, frame_pos: int) -> np.ndarray:
+        return np.asarray(self.index.obs["object"])[self.visible_rows(frame_pos)]
+
+    def row(self, frame_pos: int, object_id: int) -> int:
+        rows = self.visible_rows(frame_pos)
+        hit = rows[np.asarray(self.index.obs["object"])[rows] == object_id]
+        if hit.size == 0:
+            raise KeyError((frame_pos, object_id))
+        return int(hit[0])

@@ -1,0 +1,105 @@
+"""The sampling loop: sampler -> answer function -> (balance, dedupe) -> Fact, with every rejection counted."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from qagen.registry import ANSWERS, SAMPLERS
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.fact import Answer, Fact, ObjectRef, Reject
+from qagen.tasks.markers import place_markers
+
+ATTEMPTS_PER_FACT = 40
+
+
+@dataclass(frozen=True)
+class Solved:
+    """What an answer function returns."""
+
+    answer: Answer
+    margin: Optional[float] = None
+    slots: dict = field(default_factory=dict)
+    balance_key: Optional[str] = None
+    balance_values: tuple[str, ...] = ()  # every key the balancer should expect, when known
+
+
+class Balancer:
+    """Accepts a key only while it is not ahead of the rarest expected key (exact spread by resampling)."""
+
+    def __init__(self, slack: int = 0):
+        self.slack = slack
+        self.counts: Counter = Counter()
+
+    def accept(self, key: str, expected: tuple[str, ...]) -> bool:
+        keys = set(expected) | set(self.counts) | {key}
+        floor = min(self.counts[k] for k in keys)
+        if self.counts[key] > floor + self.slack:
+            return False
+        self.counts[key] += 1
+        return True
+
+
+def _visible_labels(ctx: TaskContext, frames: tuple[int, ...]) -> Counter:
+    """Label counts over the objects visible in any of the frames (each object counted once)."""
+    ids: set[int] = set()
+    for pos in frames:
+        ids.update(int(i) for i in ctx.visible_objects(pos))
+    return Counter(ctx.label(i) for i in ids)
+
+
+def scene_labels(ctx: TaskContext) -> Counter:
+    return Counter(o.label for o in ctx.scene.objects)
+
+
+def build_fact(ctx: TaskContext, cand: Candidate, solved: Solved) -> Fact:
+    labels = _visible_labels(ctx, cand.frames) if cand.media != "none" else scene_labels(ctx)
+    objects = []
+    for role, object_id, image in cand.roles:
+        label = ctx.label(object_id)
+        objects.append(ObjectRef(role, object_id, label, image, unique_label=labels[label] == 1))
+    return Fact(
+        task=ctx.spec.name,
+        frames=cand.frames,
+        media=cand.media,
+        objects=tuple(objects),
+        markers=place_markers(ctx, cand),
+        answer=solved.answer,
+        margin=solved.margin,
+        slots=solved.slots,
+        balance_key=solved.balance_key,
+    )
+
+
+def _identity(fact: Fact) -> Any:
+    return (fact.frames, tuple((o.role, o.id) for o in fact.objects), repr(fact.answer.value), fact.answer.extra.get("criterion"))
+
+
+def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:
+    """Up to n facts; every candidate that does not become one is counted in ctx.rejections."""
+    sampler = SAMPLERS.get(ctx.spec.sampler)
+    answer = ANSWERS.get(ctx.spec.answer)
+    balancer = Balancer()
+    seen: set = set()
+    facts: list[Fact] = []
+    for _ in range(ATTEMPTS_PER_FACT * n):
+        if len(facts) >= n:
+            break
+        try:
+            cand = sampler(ctx, **ctx.spec.sampler_args)
+            solved = answer(ctx, cand, **ctx.spec.answer_args)
+        except Reject as rej:
+            ctx.rejections[rej.reason] += 1
+            continue
+        fact = build_fact(ctx, cand, solved)
+        key = _identity(fact)
+        if key in seen:
+            ctx.rejections["duplicate"] += 1
+            continue
+        if ctx.spec.balance and solved.balance_key is not None:
+            if not balancer.accept(solved.balance_key, solved.balance_values):
+                ctx.rejections["balance"] += 1
+                continue
+        seen.add(key)
+        facts.append(fact)
+    return facts

@@ -1,0 +1,52 @@
+"""Marker placement (TASKS.md): a point sits on the object's projected centre when that pixel is on
+its mask, otherwise on the mask pixel nearest to it; a box is the tight box of the visible mask.
+
+The lifting stage already chose the pixel on the mask grid; here it is carried to the colour image
+(same optical centre, other intrinsics) and normalised to 0-1000.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qagen.scene.model import Frame
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.fact import MarkerPlacement
+
+
+def mask_to_color(frame: Frame, xy: np.ndarray) -> np.ndarray:
+    """Pixel positions (N, 2) on the depth/mask grid -> positions on the colour image."""
+    K_depth = frame.K_depth if frame.K_depth is not None else frame.K_color
+    H = frame.K_color @ np.linalg.inv(K_depth)
+    homog = np.c_[np.asarray(xy, dtype=float), np.ones(len(xy))] @ H.T
+    return homog[:, :2] / homog[:, 2:3]
+
+
+def normalise(frame: Frame, xy: np.ndarray) -> np.ndarray:
+    """Colour-image pixels -> integers in 0-1000 per axis, as FORMATS.md fixes."""
+    W, H = frame.color_size
+    out = np.rint(np.asarray(xy, dtype=float) / np.array([W, H]) * 1000.0)
+    return np.clip(out, 0, 1000).astype(int)
+
+
+def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, ...]:
+    obs = ctx.index.obs
+    placed = []
+    for spec in ctx.spec.markers:
+        object_id, image = cand.object_id(spec.role), cand.image_of(spec.role)
+        if image is None:
+            image = 0
+        frame_pos = cand.frames[image]
+        frame = ctx.scene.frames[frame_pos]
+        row = ctx.row(frame_pos, object_id)
+        if spec.kind == "point":
+            xy = np.array([[obs["marker_x"][row], obs["marker_y"][row]]])
+            (x, y), = normalise(frame, mask_to_color(frame, xy))
+            rule = "centre" if bool(obs["centre_on_mask"][row]) else "nearest"
+            placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=(int(x), int(y)), rule=rule))
+        else:
+            corners = np.array([[obs["x1"][row], obs["y1"][row]], [obs["x2"][row] + 1, obs["y2"][row] + 1]], float)
+            (x1, y1), (x2, y2) = normalise(frame, mask_to_color(frame, corners))
+            placed.append(
+                MarkerPlacement(spec.role, "box", spec.color, image, box=(int(x1), int(y1), int(x2), int(y2)), rule="mask_box")
+            )
+    return tuple(placed)
