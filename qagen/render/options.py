@@ -20,6 +20,7 @@ from qagen.tasks.fact import Answer
 # Smallest gap a numeric distractor keeps from the truth, per unit, besides the relative margin.
 ABS_GAP = {"cm": 5.0, "m2": 1.0, "count": 1.0, "deg": 10.0}
 STEP = {"m": 0.1, "cm": 1.0, "m2": 0.1, "count": 1.0, "deg": 5.0}
+FLOOR = {"count": 0.0}  # smallest option value; elsewhere one rounding step
 RELATION_CHOICES = (("right", "left", ""), ("above", "below", ""), ("closer", "farther", ""))
 
 
@@ -44,7 +45,7 @@ def numeric_ladder(value: float, unit: str, below: int, above: int, rng: np.rand
             else:
                 candidate = min(candidate, current - gap)
             candidate = round_to(candidate, step)
-            if abs(candidate - current) < gap or candidate < step:
+            if abs(candidate - current) < gap or candidate < FLOOR.get(unit, step):
                 return None
             out.append(candidate)
             current = candidate

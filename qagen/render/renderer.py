@@ -61,6 +61,10 @@ def base_variables(fact: Fact) -> dict[str, Any]:
     for key in ("criterion", "label", "dimension"):
         if key in a.extra:
             out[key] = a.extra[key]
+    if "label" in out:
+        out["label_plural"] = wording.plural(out["label"])
+    if a.kind == "choice":
+        out["answer_color"] = next((m.color for m in fact.markers if m.role == a.value), a.value)
     out["n_images"] = len(fact.frames)
     return out
 

@@ -25,9 +25,22 @@ def dimensions(value: dict) -> str:
     return f"{number(value['length_cm'])} x {number(value['width_cm'])} x {number(value['height_cm'])} cm"
 
 
+SLOT_PHRASES = {
+    "left": "to the left",
+    "right": "to the right",
+    "above": "higher up",
+    "below": "lower down",
+    "closer": "closer to the camera",
+    "farther": "farther from the camera",
+}
+
+
 def relation(slots: list[str]) -> str:
-    words = [s for s in slots if s]
-    return ", ".join(words)
+    """["left", "", "farther"] -> "to the left and farther from the camera" (empty slots are not stated)."""
+    phrases = [SLOT_PHRASES[s] for s in slots if s]
+    if len(phrases) <= 1:
+        return "".join(phrases)
+    return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
 def _marker_text(marker: MarkerPlacement, multi_image: bool) -> str:
@@ -55,3 +68,20 @@ def marker_note(fact: Fact) -> str:
 
 def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+IRREGULAR_PLURALS = {"shelf": "shelves", "person": "people", "mouse": "mice", "knife": "knives"}
+
+
+def plural(label: str) -> str:
+    """English plural of a (possibly multi-word) label: the last word changes."""
+    head, _, last = label.rpartition(" ")
+    if last in IRREGULAR_PLURALS:
+        word = IRREGULAR_PLURALS[last]
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        word = last + "es"
+    elif last.endswith("y") and last[-2:-1] not in "aeiou":
+        word = last[:-1] + "ies"
+    else:
+        word = last + "s"
+    return f"{head} {word}" if head else word
