@@ -3,8 +3,9 @@ and against the registries (every name a spec uses resolves; every format it lis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import qagen.tasks  # noqa: F401  (registers the built-in samplers and answer functions)
 from qagen.errors import QagenError, SpecError
@@ -44,7 +45,9 @@ def check(specs: dict[str, TaskSpec], templates: dict[str, dict[str, list[Templa
             raise SpecError(path, "formats", f"no templates for format(s) {', '.join(missing)} in {name}.yaml")
 
 
-def load(extra_specs: Iterable[Path] = (), extra_templates: Iterable[Path] = ()) -> Catalogue:
+@lru_cache(maxsize=8)
+def load(extra_specs: tuple[Path, ...] = (), extra_templates: tuple[Path, ...] = ()) -> Catalogue:
+    """Shipped specs and templates plus the user's folders (cached: workers call it once per scene)."""
     folders = spec_dirs(extra_specs)
     specs = load_specs(folders)
     where = {name: next(f / f"{name}.yaml" for f in reversed(folders) if (f / f"{name}.yaml").exists()) for name in specs}

@@ -1,0 +1,92 @@
+"""The `qagen` command line: a thin typer app over qagen's Python API (no logic of its own)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from qagen.errors import QagenError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Spatial QA generation from 3D ground truth.")
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def generate(
+    data: Optional[Path] = typer.Option(None, help="Scene folder or root of scene folders (default: built-in demo scenes)."),
+    loader: str = typer.Option("native", help="Input layout: native, scannet, ..."),
+    tasks: str = typer.Option("all", help="all, or comma-separated task names (see `qagen tasks`)."),
+    qa_format: str = typer.Option("all", "--qa-format", help="Question formats: all or fill,select,sentence,judge."),
+    format: str = typer.Option("all", "--format", help="Output format: sharegpt, internvl or all."),
+    mix: Optional[Path] = typer.Option(None, help="Mixing YAML: weights, caps, total, split."),
+    out: Path = typer.Option(Path("qagen_out"), help="Output folder."),
+    seed: int = typer.Option(0, help="Global seed."),
+    workers: int = typer.Option(1, help="Scenes processed in parallel (local executor)."),
+    device: str = typer.Option("auto", help="Lifting device: auto, cpu or cuda."),
+    executor: str = typer.Option("local", help="local or ray."),
+    address: Optional[str] = typer.Option(None, help="Ray cluster address (ray executor)."),
+    gpus_per_scene: float = typer.Option(0.0, help="GPU fraction Ray reserves per scene."),
+    resume: bool = typer.Option(False, help="Skip scenes whose shards are complete."),
+    strip_meta: bool = typer.Option(False, help="Leave the meta block out of records."),
+    sharegpt_style: str = typer.Option("sharegpt", help="sharegpt (from/value) or openai (role/content)."),
+    specs: list[Path] = typer.Option([], help="Extra folder of task specs (repeatable)."),
+    templates: list[Path] = typer.Option([], help="Extra folder of templates (repeatable)."),
+    limit: Optional[int] = typer.Option(None, help="Process at most this many scenes."),
+) -> None:
+    """Generate QA shards and a manifest."""
+    from qagen.pipeline.mix import load_mix
+    from qagen.pipeline.run import generate_dataset, plan_from_options
+
+    try:
+        plan = plan_from_options(tasks, qa_format, format, out, seed, load_mix(mix), device, resume, strip_meta,
+                                 sharegpt_style, specs, templates)
+        manifest = generate_dataset(plan, data, loader, workers=workers, executor=executor, address=address,
+                                    gpus_per_scene=gpus_per_scene, scene_limit=limit)
+    except QagenError as exc:
+        _fail(exc)
+        return
+    totals = manifest["totals"]
+    typer.echo(f"wrote {totals['records']} QA from {totals['scenes']} scenes to {out} (see {out / 'manifest.json'})")
+    for task, why in manifest["tasks_not_run"].items():
+        typer.echo(f"  not run: {task}: {why}")
+    if manifest["shortfall"]:
+        typer.echo(f"  {len(manifest['shortfall'])} task(s) produced fewer QA than asked; see 'shortfall' in the manifest")
+
+
+@app.command()
+def tasks(
+    specs: list[Path] = typer.Option([], help="Extra folder of task specs."),
+    templates: list[Path] = typer.Option([], help="Extra folder of templates."),
+) -> None:
+    """List the tasks: modality, relation, level, formats, requirements."""
+    from qagen.pipeline import catalogue
+
+    try:
+        cat = catalogue.load(tuple(specs), tuple(templates))
+    except QagenError as exc:
+        _fail(exc)
+        return
+    rows = [("task", "modality", "rel", "level", "formats", "requires")]
+    for spec in cat.select("all"):
+        rows.append((spec.name, spec.modality, spec.relation, spec.level, ",".join(spec.formats), ",".join(spec.requires)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+@app.command("demo-scenes")
+def demo_scenes(
+    out: Path = typer.Option(..., help="Folder to write the scenes into."),
+    n: int = typer.Option(3, min=1, help="Number of rooms."),
+    seed: int = typer.Option(0, help="Seed of the procedural world."),
+) -> None:
+    """Write procedural synthetic scenes in the native layout."""
+    from qagen.scene.synthetic import write_demo_scenes
+
+    paths = write_demo_scenes(out, n=n, seed=seed)
+    typer.echo(f"wrote {len(paths)} scenes to {out}")

@@ -1,0 +1,142 @@
+"""`qagen generate` as a function: discover scenes, plan quotas, run scenes on an executor, write
+the writers' side files and the manifest."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional, Sequence
+
+from tqdm import tqdm
+
+from qagen.errors import QagenError
+from qagen.pipeline import catalogue as catalogue_mod
+from qagen.pipeline.executors import run_local, run_ray
+from qagen.pipeline.manifest import build_manifest, write_manifest
+from qagen.pipeline.plan import RunPlan, ScenePointer, scale_for_total
+from qagen.pipeline.scene_job import SceneReport
+from qagen.render.catalogue import template_dirs
+from qagen.scene.loaders import discover_scenes
+from qagen.specs.load import spec_dirs
+
+DEMO_SCENES = 3
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("QAGEN_CACHE", Path.home() / ".cache" / "qagen"))
+
+
+def demo_root(seed: int = 0, n: int = DEMO_SCENES) -> Path:
+    """The built-in synthetic scenes, written once into the cache and reused."""
+    from qagen.scene.synthetic import write_demo_scenes
+
+    root = cache_dir() / f"demo-seed{seed}-n{n}"
+    write_demo_scenes(root, n=n, seed=seed)
+    return root
+
+
+def source_of(pointer: ScenePointer) -> str:
+    """The scene's source without loading it (for planning a total across sources)."""
+    scene_json = pointer.path / "scene.json"
+    if pointer.loader == "native" and scene_json.is_file():
+        try:
+            return str(json.loads(scene_json.read_text(encoding="utf-8")).get("source", "native"))
+        except (OSError, ValueError):
+            return "native"
+    return pointer.loader
+
+
+def show_progress() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _last_file(folders: list[Path], name: str) -> Path:
+    return next(f / f"{name}.yaml" for f in reversed(folders) if (f / f"{name}.yaml").exists())
+
+
+def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: int = 1,
+                     executor: str = "local", address: Optional[str] = None, gpus_per_scene: float = 0.0,
+                     scene_limit: Optional[int] = None) -> dict:
+    """Run the whole job; returns the manifest (also written to <out>/manifest.json)."""
+    from qagen.writers import make_writer
+
+    root = Path(data) if data is not None else demo_root()
+    if not root.exists():
+        raise QagenError(f"{root}: data path does not exist")
+    paths = discover_scenes(root, loader)[:scene_limit]
+    if not paths:
+        raise QagenError(f"{root}: no scenes found for loader {loader!r}")
+    pointers = [ScenePointer(p, loader) for p in paths]
+    plan = replace(plan, scale=scale_for_total(plan.mix, plan.tasks, plan.formats, [source_of(p) for p in pointers]))
+    plan.out.mkdir(parents=True, exist_ok=True)
+
+    if executor == "ray":
+        results = run_ray(pointers, plan, address, gpus_per_scene)
+    elif executor == "local":
+        results = run_local(pointers, plan, workers)
+    else:
+        raise QagenError(f"unknown executor {executor!r}; use local or ray")
+    reports: list[SceneReport] = []
+    with tqdm(total=len(pointers), unit="scene", disable=not show_progress()) as bar:
+        for report in results:
+            reports.append(report)
+            bar.update(1)
+            records = sum(sum(v.values()) for v in report.produced.values())
+            rejected = sum(sum(v.values()) for v in report.rejections.values())
+            bar.set_postfix(qa=records, rejected=rejected, refresh=False)
+
+    for name in plan.writers:
+        writer = make_writer(name, plan, root)
+        for split in sorted({r.split for r in reports}, key=str):
+            shards = [plan.out / r.shards[name] for r in reports if r.split == split and name in r.shards]
+            writer.write_meta(plan.out / split if split else plan.out, shards, root)
+
+    specs_folders, template_folders = spec_dirs(plan.extra_specs), template_dirs(plan.extra_templates)
+    catalogue_mod.load(plan.extra_specs, plan.extra_templates)  # validated before any work counts as done
+    config = {
+        "data": "<demo>" if data is None else str(Path(data).name),
+        "loader": loader,
+        "tasks": [s.name for s in plan.tasks],
+        "formats": list(plan.formats),
+        "writers": list(plan.writers),
+        "mix": plan.mix.model_dump(),
+        "scale": plan.scale,
+    }
+    manifest = build_manifest(
+        plan,
+        reports,
+        {s.name: _last_file(specs_folders, s.name) for s in plan.tasks},
+        {s.name: _last_file(template_folders, s.name) for s in plan.tasks},
+        config,
+    )
+    write_manifest(plan.out, manifest)
+    return manifest
+
+
+def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], writers: str | Sequence[str],
+                      out: Path, seed: int, mix, device: str, resume: bool, strip_meta: bool,
+                      sharegpt_style: str, extra_specs: Sequence[Path] = (),
+                      extra_templates: Sequence[Path] = ()) -> RunPlan:
+    from qagen.specs.schema import FORMATS
+    from qagen.writers import WRITERS
+
+    catalogue = catalogue_mod.load(tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
+    specs = tuple(catalogue.select(tasks))
+    fmt_list = _choice_list(formats, FORMATS, "format")
+    writer_list = _choice_list(writers, tuple(WRITERS.names()), "output format")
+    return RunPlan(
+        tasks=specs, formats=tuple(fmt_list), writers=tuple(writer_list), out=Path(out), seed=seed, mix=mix,
+        device=device, resume=resume, strip_meta=strip_meta, sharegpt_style=sharegpt_style,
+        extra_specs=tuple(map(Path, extra_specs)), extra_templates=tuple(map(Path, extra_templates)),
+    )
+
+
+def _choice_list(value: str | Sequence[str], allowed: Sequence[str], what: str) -> list[str]:
+    items = list(allowed) if value == "all" else (value.split(",") if isinstance(value, str) else list(value))
+    items = [i.strip() for i in items if i.strip()]
+    bad = [i for i in items if i not in allowed]
+    if bad:
+        raise QagenError(f"unknown {what}(s): {', '.join(bad)}; choose from {', '.join(allowed)} or all")
+    return items

@@ -1,0 +1,130 @@
+"""One scene, start to finish: load, lift, sample, render, write its shards. The unit of work of
+every executor; its report is all the run's manifest needs from it."""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from qagen.pipeline import catalogue as catalogue_mod
+from qagen.pipeline.plan import RunPlan, ScenePointer, output_split
+from qagen.pipeline.seeds import stream
+from qagen.render.record import QA
+from qagen.render.renderer import Renderer
+from qagen.scene.index import SceneIndex
+from qagen.scene.loaders import load_scene
+from qagen.scene.model import Scene
+from qagen.tasks.context import TaskContext
+from qagen.tasks.engine import sample_facts
+from qagen.tasks.fact import Reject
+
+REPORTS = ".reports"
+
+
+@dataclass
+class SceneReport:
+    scene: str
+    source: str
+    split: str | None = None
+    produced: dict[str, dict[str, int]] = field(default_factory=dict)  # task -> format -> n
+    requested: dict[str, dict[str, int]] = field(default_factory=dict)
+    rejections: dict[str, dict[str, int]] = field(default_factory=dict)  # task -> reason -> n
+    gaps: dict[str, list[str]] = field(default_factory=dict)  # task -> missing capabilities
+    skipped_frames: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, dict[str, int]] = field(default_factory=dict)  # writer -> reason -> n
+    shards: dict[str, str] = field(default_factory=dict)  # writer -> shard path (relative to out)
+    resumed: bool = False
+
+
+def capabilities(scene: Scene, index: SceneIndex | None) -> frozenset[str]:
+    """What the scene offers once lifted: fused boxes count as boxes."""
+    have = set(scene.capabilities)
+    if index is not None and scene.objects and all(o.id in index.boxes for o in scene.objects):
+        have.add("boxes")
+    return frozenset(have)
+
+
+def needs_index(plan: RunPlan) -> bool:
+    return any({"depth", "instances", "boxes"} & set(spec.requires) for spec in plan.tasks)
+
+
+def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport) -> Iterator[QA]:
+    """Every QA the plan asks of this scene, streamed; the report is filled in as they go."""
+    catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates)
+    have = capabilities(scene, index)
+    for spec in plan.tasks:
+        missing = sorted(set(spec.requires) - have)
+        if missing:
+            report.gaps[spec.name] = missing
+            continue
+        renderer = Renderer(spec, catalogue.templates[spec.name], scene)
+        rejections: Counter = Counter()
+        for fmt in plan.formats_of(spec):
+            n = plan.quota(scene.source, scene.id, spec, fmt)
+            report.requested.setdefault(spec.name, {})[fmt] = n
+            seed, rng = stream(plan.seed, scene.source, scene.id, spec.name, fmt)
+            ctx = TaskContext(scene, index, spec, rng)
+            made = 0
+            for fact in sample_facts(ctx, n):
+                try:
+                    qa = renderer.render(fact, fmt, made, rng, seed)
+                except Reject as rej:
+                    rejections[rej.reason] += 1
+                    continue
+                made += 1
+                yield qa
+            rejections.update(ctx.rejections)
+            report.produced.setdefault(spec.name, {})[fmt] = made
+        if rejections:
+            report.rejections[spec.name] = dict(sorted(rejections.items()))
+
+
+def report_path(out: Path, pointer_key: str) -> Path:
+    return out / REPORTS / f"{pointer_key}.json"
+
+
+def pointer_key(pointer: ScenePointer) -> str:
+    return f"{pointer.loader}/{pointer.path.name}"
+
+
+def write_report(path: Path, report: SceneReport) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(asdict(report), sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_report(path: Path) -> SceneReport:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return SceneReport(**{**data, "resumed": True})
+
+
+def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
+    """Load, lift, generate and write one scene's shards (atomically); resume skips finished scenes."""
+    from qagen.writers import make_writer
+    from qagen.writers.shards import ShardWriter
+
+    done = report_path(plan.out, pointer_key(pointer))
+    if plan.resume and done.exists():
+        return read_report(done)
+    scene = load_scene(pointer.path, loader=pointer.loader)
+    index = SceneIndex.build(scene, device=plan.device) if needs_index(plan) and scene.frames else None
+    split = output_split(plan, scene.id)
+    report = SceneReport(scene=scene.id, source=scene.source, split=split, skipped_frames=dict(scene.skipped_frames))
+    root = scene.root.parent
+    out = plan.out / split if split else plan.out
+    writers = [make_writer(name, plan, root) for name in plan.writers]
+    with ExitStack() as stack:
+        shards = [stack.enter_context(ShardWriter(out, w, scene.source, scene.id)) for w in writers]
+        for qa in scene_records(scene, index, plan, report):
+            for shard in shards:
+                shard.write(qa)
+    for shard, writer in zip(shards, writers):
+        report.refused[writer.name] = dict(shard.rejected)
+        report.shards[writer.name] = str(shard.path.relative_to(plan.out))
+    write_report(done, report)
+    return report
