@@ -48,15 +48,15 @@ def box_truncation(corners: np.ndarray, K: np.ndarray, c2w: np.ndarray, size: np
     camera plane counts as fully truncated (1.0). NaN corners (no box) give NaN.
     """
     uv, z = project_points(corners, K, c2w)
-    lo = uv.min(axis=-2)
-    hi = uv.max(axis=-2)
     width = size[..., 0].astype(float)
     height = size[..., 1].astype(float)
-    area = (hi[..., 0] - lo[..., 0]) * (hi[..., 1] - lo[..., 1])
-    inside_w = np.clip(np.minimum(hi[..., 0], width) - np.maximum(lo[..., 0], 0.0), 0.0, None)
-    inside_h = np.clip(np.minimum(hi[..., 1], height) - np.maximum(lo[..., 1], 0.0), 0.0, None)
-    within = (lo[..., 0] >= 0) & (lo[..., 1] >= 0) & (hi[..., 0] <= width) & (hi[..., 1] <= height)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # corners behind: overridden below
+        lo = uv.min(axis=-2)
+        hi = uv.max(axis=-2)
+        area = (hi[..., 0] - lo[..., 0]) * (hi[..., 1] - lo[..., 1])
+        inside_w = np.clip(np.minimum(hi[..., 0], width) - np.maximum(lo[..., 0], 0.0), 0.0, None)
+        inside_h = np.clip(np.minimum(hi[..., 1], height) - np.maximum(lo[..., 1], 0.0), 0.0, None)
+        within = (lo[..., 0] >= 0) & (lo[..., 1] >= 0) & (hi[..., 0] <= width) & (hi[..., 1] <= height)
         truncation = np.where(area > 0, 1.0 - inside_w * inside_h / area, np.where(within, 0.0, 1.0))
     in_front = np.all(z > 0, axis=-1)
     unknown = np.isnan(corners).any(axis=(-1, -2))

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from qagen.scene.index import SceneIndex
 from qagen.scene.model import Box, Scene
 from qagen.specs.schema import TaskSpec
+
+if TYPE_CHECKING:
+    from qagen.scene.index import SceneIndex
 
 REFERENCE_AREA = 640 * 480  # min_pixels in specs is given at this image area
 

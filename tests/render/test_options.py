@@ -1,0 +1,55 @@
+"""Distractors: none within the margin of the truth, truth at the requested rank, claims wrong by the margin."""
+import numpy as np
+import pytest
+
+from qagen.render.options import false_claim, numeric_options, relation_alternatives
+from qagen.render.wording import number, plural, quantity, relation
+from qagen.specs.schema import Margins
+from qagen.tasks.fact import Answer
+
+MARGINS = Margins()
+
+
+@pytest.mark.parametrize("value", [0.4, 1.2, 3.7, 8.1])
+@pytest.mark.parametrize("rank", [0, 1, 2, 3])
+def test_numeric_options_keep_margin_and_rank(value, rank):
+    rng = np.random.default_rng(7)
+    options = numeric_options(value, "m", 4, rank, rng, MARGINS)
+    if options is None:
+        # only impossible when the rank needs values below a small truth
+        assert rank > 0 and value < 1.0
+        return
+    assert options == sorted(options) and len(set(options)) == 4
+    assert options.index(value) == rank
+    for a, b in zip(options, options[1:]):
+        assert b - a >= max(0.15, 0.1 * min(a, b)) - 1e-9
+
+
+def test_counts_allow_zero_but_never_negative():
+    rng = np.random.default_rng(0)
+    options = numeric_options(1, "count", 4, 1, rng, MARGINS)
+    assert options[0] == 0 and options[1] == 1 and all(float(o).is_integer() for o in options)
+    assert numeric_options(1, "count", 4, 2, rng, MARGINS) is None
+
+
+def test_false_numeric_claim_is_outside_margin():
+    rng = np.random.default_rng(3)
+    for value in (0.3, 1.0, 2.5, 6.0):
+        claim = false_claim(Answer("number", value, unit="m"), "m", rng, MARGINS)
+        assert abs(claim - value) >= max(0.15, 0.1 * min(claim, value)) - 1e-9
+
+
+def test_relation_alternatives_differ_from_truth_and_are_not_empty():
+    rng = np.random.default_rng(1)
+    truth = ["left", "", "closer"]
+    alts = relation_alternatives(truth, 3, rng)
+    assert len(alts) == 3 and all(a != truth and any(a) for a in alts)
+    assert len({tuple(a) for a in alts}) == 3
+
+
+def test_wording():
+    assert number(1.2000) == "1.2" and number(3.0) == "3" and number(0.30000000000000004) == "0.3"
+    assert quantity(2.5, "m") == "2.5 m" and quantity(12.3, "m2") == "12.3 m²"
+    assert plural("box") == "boxes" and plural("shelf") == "shelves" and plural("trash can") == "trash cans"
+    assert relation(["left", "", "farther"]) == "to the left and farther from the camera"
+    assert relation(["right", "above", "closer"]) == "to the right, higher up and closer to the camera"
