@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -83,16 +83,23 @@ def is_complete(world: World, scene_dir: Path) -> bool:
     return all(f.is_file() for f in files)
 
 
+def _fresh_sibling(target: Path, purpose: str) -> Path:
+    """A new hidden folder next to `target` (made with the usual permissions, unlike mkdtemp's)."""
+    folder = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.{purpose}"
+    folder.mkdir()
+    return folder
+
+
 def write_native(world: World, out_dir: Path) -> Path:
     """Write `world` to `<out_dir>/<scene_id>/` (replacing what is there) and return that folder."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / world.scene_id
-    staging = Path(tempfile.mkdtemp(prefix=f".{world.scene_id}.", suffix=".partial", dir=out_dir))
+    staging = _fresh_sibling(target, "partial")
     try:
         _write_contents(world, staging)
         if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{world.scene_id}.", suffix=".old", dir=out_dir))
+            retired = _fresh_sibling(target, "old")
             os.rename(target, retired / world.scene_id)
             shutil.rmtree(retired)
         try:

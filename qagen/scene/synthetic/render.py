@@ -11,7 +11,7 @@ import open3d as o3d
 
 from qagen.scene.synthetic.world import World
 
-LIGHT = np.array([0.35, 0.55, 1.0]) / np.linalg.norm([0.35, 0.55, 1.0])
+LIGHT = (np.array([0.35, 0.55, 1.0]) / np.linalg.norm([0.35, 0.55, 1.0])).astype(np.float32)
 # share of brightness from ambient light, the fixed light and a light at the camera
 AMBIENT, SUN, HEADLIGHT = 0.45, 0.35, 0.2
 
@@ -35,32 +35,32 @@ class WorldRenderer:
             colors.append(color)
         # one extra entry, used for rays that hit nothing: no object, black
         self._object_ids = np.array(object_ids + [0], dtype=np.uint16)
-        self._colors = np.array(colors + [(0, 0, 0)], dtype=np.float32) / 255.0
+        self._colors = np.array(colors + [(0, 0, 0)], dtype=np.float32)
         u, v = np.meshgrid(np.arange(self.width) + 0.5, np.arange(self.height) + 0.5)
         K = world.K
-        self._directions = np.stack(
-            [(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], axis=-1
-        ).reshape(-1, 3)
+        directions = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], axis=-1)
+        self._directions = directions.reshape(-1, 3).astype(np.float32)
+        self._inverse_lengths = (1.0 / np.linalg.norm(self._directions, axis=1)).astype(np.float32)
 
     def render(self, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(colour uint8 HxWx3, depth float32 metres HxW with 0 where nothing is hit, instance uint16 HxW)."""
-        rotation, origin = pose[:3, :3], pose[:3, 3]
-        directions = self._directions @ rotation.T
-        rays = np.concatenate([np.broadcast_to(origin, directions.shape), directions], axis=1).astype(np.float32)
-        hits = self._scene.cast_rays(o3d.core.Tensor(rays))
+        rays = np.empty((len(self._directions), 6), dtype=np.float32)
+        rays[:, :3] = pose[:3, 3]
+        rays[:, 3:] = self._directions @ pose[:3, :3].T.astype(np.float32)
+        hits = self._scene.cast_rays(o3d.core.Tensor.from_numpy(rays))
         t_hit = hits["t_hit"].numpy()
         hit = np.isfinite(t_hit)
-        geometry = np.where(hit, hits["geometry_ids"].numpy(), len(self._object_ids) - 1).astype(np.int64)
+        geometry = np.where(hit, hits["geometry_ids"].numpy(), len(self._object_ids) - 1)
 
         normals = hits["primitive_normals"].numpy()
-        towards_camera = -np.einsum("ij,ij->i", normals, directions) / np.linalg.norm(directions, axis=1)
-        normals *= np.sign(towards_camera)[:, None]  # shade both sides of a face alike
-        lambert = np.clip(normals @ LIGHT, 0.0, 1.0)
-        shade = (AMBIENT + SUN * lambert + HEADLIGHT * np.abs(towards_camera))[:, None]
-        color = np.clip(self._colors[geometry] * shade * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        towards_camera = -np.einsum("ij,ij->i", normals, rays[:, 3:]) * self._inverse_lengths
+        # both sides of a face shade alike: light it as if its normal faced the camera
+        lambert = np.maximum(np.sign(towards_camera) * (normals @ LIGHT), 0.0)
+        shade = AMBIENT + SUN * lambert + HEADLIGHT * np.abs(towards_camera)
+        color = (self._colors[geometry] * shade[:, None] + 0.5).astype(np.uint8)
 
         shape = (self.height, self.width)
-        depth = np.where(hit, t_hit, 0.0).astype(np.float32).reshape(shape)
+        depth = np.where(hit, t_hit, np.float32(0.0)).reshape(shape)
         instance = self._object_ids[geometry].reshape(shape)
         return color.reshape(*shape, 3), depth, instance
 
