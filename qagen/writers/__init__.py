@@ -1,0 +1,17 @@
+"""Output writers, registered by format name: `WRITERS.get("sharegpt")(data_root=..., ...)`.
+
+Each writer encodes a `QA` as one JSON line for its consumer, validates it as that consumer
+would, and writes the consumer's side file; `shards` writes per-scene shards atomically.
+"""
+from qagen.registry import Registry
+from qagen.writers.base import InvalidLine, Writer
+from qagen.writers.internvl import InternVLWriter
+from qagen.writers.sharegpt import ShareGPTWriter
+from qagen.writers.shards import ShardInfo, ShardWriter, read_shard_info, shard_is_complete, shard_path
+
+WRITERS: Registry[type[Writer]] = Registry("writer")
+WRITERS.register(ShareGPTWriter.name)(ShareGPTWriter)
+WRITERS.register(InternVLWriter.name)(InternVLWriter)
+
+__all__ = ["WRITERS", "InvalidLine", "Writer", "InternVLWriter", "ShareGPTWriter", "ShardInfo", "ShardWriter",
+           "read_shard_info", "shard_is_complete", "shard_path"]
