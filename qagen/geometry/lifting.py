@@ -84,6 +84,21 @@ class RawStats:
     nearest: np.ndarray  # (B, O) int64 linear index row * W + col of the nearest mask pixel, -1 none
     centre_hit: np.ndarray  # (B, O) bool: the centre's pixel is on the object's mask
 
+    @classmethod
+    def empty(cls, B: int, O: int) -> "RawStats":
+        """Every cell without pixels: what a backend starts from and what an empty batch returns."""
+        return cls(
+            pixels=np.zeros((B, O), np.int64),
+            valid_pixels=np.zeros((B, O), np.int64),
+            bbox=np.full((B, O, 4), -1, np.int32),
+            sums=np.zeros((B, O, 3)),
+            pmin=np.full((B, O, 3), np.nan),
+            pmax=np.full((B, O, 3), np.nan),
+            depth_median=np.full((B, O), np.nan),
+            nearest=np.full((B, O), -1, np.int64),
+            centre_hit=np.zeros((B, O), bool),
+        )
+
 
 @dataclass(frozen=True)
 class ExtentGrid:
@@ -126,6 +141,8 @@ def lift_frames(depth, ids, K, c2w, centres, *, device: str = "auto") -> FrameOb
     """
     backend = resolve_device(device)
     batch = prepare_batch(depth, ids, K, c2w, centres)
+    if 0 in batch.shape or batch.n_objects == 0:
+        return finish(RawStats.empty(batch.shape[0], batch.n_objects), batch)
     if backend == "numba":
         from qagen.geometry.lifting_numba import lift_numba
 
@@ -145,17 +162,7 @@ def lift_frames_reference(depth, ids, K, c2w, centres) -> FrameObjectStats:
     O = batch.n_objects
     K = np.asarray(K, dtype=float)
     c2w = np.asarray(c2w, dtype=float)
-    raw = RawStats(
-        pixels=np.zeros((B, O), np.int64),
-        valid_pixels=np.zeros((B, O), np.int64),
-        bbox=np.full((B, O, 4), -1, np.int32),
-        sums=np.zeros((B, O, 3)),
-        pmin=np.full((B, O, 3), np.nan),
-        pmax=np.full((B, O, 3), np.nan),
-        depth_median=np.full((B, O), np.nan),
-        nearest=np.full((B, O), -1, np.int64),
-        centre_hit=np.zeros((B, O), bool),
-    )
+    raw = RawStats.empty(B, O)
     for b in range(B):
         for o in range(O):
             rows, cols = np.nonzero(ids[b] == o)

@@ -19,25 +19,12 @@ _NO_DISTANCE = np.iinfo(np.int64).max
 
 
 def lift_numba(batch: LiftBatch) -> RawStats:
-    B, H, W = batch.shape
-    O = batch.n_objects
-    raw = RawStats(
-        pixels=np.zeros((B, O), np.int64),
-        valid_pixels=np.zeros((B, O), np.int64),
-        bbox=np.empty((B, O, 4), np.int32),
-        sums=np.zeros((B, O, 3)),
-        pmin=np.empty((B, O, 3)),
-        pmax=np.empty((B, O, 3)),
-        depth_median=np.empty((B, O)),
-        nearest=np.empty((B, O), np.int64),
-        centre_hit=np.zeros((B, O), np.bool_),
-    )
-    if B and O:
-        _lift_kernel(
-            batch.depth, batch.ids, batch.rays, batch.origins, batch.centre_q, batch.centre_ok,
-            raw.pixels, raw.valid_pixels, raw.bbox, raw.sums, raw.pmin, raw.pmax,
-            raw.depth_median, raw.nearest, raw.centre_hit,
-        )  # fmt: skip
+    raw = RawStats.empty(batch.shape[0], batch.n_objects)
+    _lift_kernel(
+        batch.depth, batch.ids, batch.rays, batch.origins, batch.centre_q, batch.centre_ok,
+        raw.pixels, raw.valid_pixels, raw.bbox, raw.sums, raw.pmin, raw.pmax,
+        raw.depth_median, raw.nearest, raw.centre_hit,
+    )  # fmt: skip
     return raw
 
 

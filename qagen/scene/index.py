@@ -1,0 +1,231 @@
+"""SceneIndex: the lifted, columnar per (frame, object) observation table that samplers query.
+
+Built once per scene by reading every frame's depth and instance mask (decoded in a thread pool,
+overlapping the lifting of the previous batch) and reducing them with `lift_frames`. Samplers
+never touch pixels again: they ask which rows are visible in a frame, or in which frames an object
+is visible, and read the columns of those rows.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from qagen.errors import InputError
+from qagen.geometry.lifting import (
+    ExtentGrid,
+    extent_histograms,
+    lift_frames,
+    resolve_device,
+    robust_extents,
+)
+from qagen.geometry.projection import box_truncation
+from qagen.scene.io import read_depth, read_instance
+from qagen.scene.model import Box, Frame, Scene
+
+REFERENCE_AREA = 640 * 480  # min_pixels is given at this mask area and scaled with the real one
+FUSE_MARGIN_M = 20.0  # fused-extent histograms span the camera centres +- this on every axis
+FUSE_BIN_M = 0.01
+FUSE_QUANTILES = (0.02, 0.98)
+PREFETCH_BATCHES = 2
+
+COLUMNS = {
+    "frame": np.int64, "frame_index": np.int64, "object": np.int64, "pixels": np.int64, "valid_pixels": np.int64,
+    "x1": np.int32, "y1": np.int32, "x2": np.int32, "y2": np.int32,
+    "cx": np.float64, "cy": np.float64, "cz": np.float64,
+    "minx": np.float64, "miny": np.float64, "minz": np.float64, "maxx": np.float64, "maxy": np.float64, "maxz": np.float64,
+    "depth_median": np.float64, "truncation": np.float64,
+    "marker_x": np.float32, "marker_y": np.float32, "centre_on_mask": np.bool_,
+}  # fmt: skip
+
+
+@dataclass
+class SceneIndex:
+    """One row per (frame, object) with pixels > 0, sorted by frame then object order in the scene."""
+
+    obs: dict[str, np.ndarray]  # COLUMNS -> equal-length arrays
+    mask_size: np.ndarray  # (F, 2) int: (W, H) of each frame's depth / instance grid
+    boxes: dict[int, Box]  # annotated or fused; objects never seen with valid depth have none
+    fused: set[int]  # ids whose box was fused from lifted points
+    _frame_start: np.ndarray = field(init=False, repr=False)
+    _object_rows: dict[int, np.ndarray] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        frames = self.obs["frame"]
+        self._frame_start = np.searchsorted(frames, np.arange(len(self.mask_size) + 1))
+        objects = self.obs["object"]
+        order = np.argsort(objects, kind="stable")
+        ids, starts = np.unique(objects[order], return_index=True)
+        self._object_rows = dict(zip(ids.tolist(), np.split(order, starts[1:]))) if ids.size else {}
+
+    def __len__(self) -> int:
+        return len(self.obs["frame"])
+
+    @classmethod
+    def build(cls, scene: Scene, *, device: str = "auto", batch_size: int = 32, workers: int | None = None) -> "SceneIndex":
+        """Lift every frame of `scene`: one pass, or two when some objects need their box fused."""
+        missing = [f.index for f in scene.frames if f.depth_path is None or f.instance_path is None]
+        if missing:
+            raise InputError(scene.root, f"the scene index needs depth and instance masks; frame {missing[0]} lacks one")
+        device = resolve_device(device)
+        object_ids = np.array([o.id for o in scene.objects], dtype=np.int64)
+        boxes = {o.id: o.box for o in scene.objects if o.box is not None}
+        unboxed = np.array([o.id for o in scene.objects if o.box is None], dtype=np.int64)
+        workers = workers or min(8, max(2, os.cpu_count() or 1))
+        with ThreadPoolExecutor(workers) as pool:
+            if unboxed.size:
+                boxes.update(_fuse_boxes(scene, unboxed, pool, device, batch_size))
+            centres = np.array([boxes[i].center if i in boxes else (np.nan,) * 3 for i in object_ids.tolist()], float)
+            obs = _observe(scene, object_ids, centres, pool, device, batch_size)
+        mask_size = np.array([_grid(f)[1] for f in scene.frames], dtype=np.int64).reshape(-1, 2)
+        obs["truncation"] = _truncation(scene, obs, boxes, mask_size)
+        obs = {name: obs[name] for name in COLUMNS}
+        return cls(obs=obs, mask_size=mask_size, boxes=boxes, fused=set(unboxed.tolist()) & set(boxes))
+
+    def visible(self, frame_pos: int, min_pixels: int = 400, max_truncation: float = 0.3) -> np.ndarray:
+        """Rows of frame `frame_pos` whose object is visible (TASKS.md): enough pixels at the
+        reference area, truncation below `max_truncation`, and a placeable marker."""
+        rows = np.arange(self._frame_start[frame_pos], self._frame_start[frame_pos + 1])
+        return rows[self._visible_mask(rows, min_pixels, max_truncation)]
+
+    def rows_for_object(self, object_id: int) -> np.ndarray:
+        """All rows of `object_id`, in frame order."""
+        return self._object_rows.get(int(object_id), np.empty(0, dtype=np.int64))
+
+    def visible_frames(self, object_id: int, min_pixels: int = 400, max_truncation: float = 0.3) -> np.ndarray:
+        """Frame positions where `object_id` is visible, ascending."""
+        rows = self.rows_for_object(object_id)
+        return self.obs["frame"][rows[self._visible_mask(rows, min_pixels, max_truncation)]]
+
+    def to_pandas(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.obs, columns=list(COLUMNS))
+
+    def _visible_mask(self, rows: np.ndarray, min_pixels: int, max_truncation: float) -> np.ndarray:
+        size = self.mask_size[self.obs["frame"][rows]]
+        needed = min_pixels * (size[:, 0] * size[:, 1]) / REFERENCE_AREA
+        return (
+            (self.obs["pixels"][rows] >= needed)
+            & (self.obs["truncation"][rows] < max_truncation)
+            & np.isfinite(self.obs["marker_x"][rows])
+        )
+
+
+def _grid(frame: Frame) -> tuple[np.ndarray, tuple[int, int]]:
+    """K and (W, H) of the frame's depth / instance grid."""
+    K = frame.K_depth if frame.K_depth is not None else frame.K_color
+    return K, tuple(frame.depth_size or frame.color_size)
+
+
+def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
+    """Table from stored object id to dense index; its last entry (-1) catches every other id."""
+    ids = object_ids[object_ids >= 0]
+    table = np.full(int(ids.max(initial=-1)) + 2, -1, dtype=np.int32)
+    table[ids] = np.nonzero(object_ids >= 0)[0]
+    return table
+
+
+def _read_frame(scene: Scene, frame: Frame, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    size = _grid(frame)[1]
+    depth = read_depth(frame.depth_path, scene.depth_scale, size)
+    ids = read_instance(frame.instance_path, scene.instance_offset, size)
+    np.clip(ids, -1, len(table) - 1, out=ids)
+    return depth, table[ids]
+
+
+def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_size: int) -> Iterator[tuple]:
+    """(frame positions, depth, ids, K, c2w) per batch of same-size frames, read ahead in `pool`."""
+    spans: list[list[int]] = []
+    for pos, frame in enumerate(scene.frames):
+        if spans and len(spans[-1]) < batch_size and _grid(scene.frames[spans[-1][0]])[1] == _grid(frame)[1]:
+            spans[-1].append(pos)
+        else:
+            spans.append([pos])
+    pending: deque = deque()
+    upcoming = (np.array(span) for span in spans)
+
+    def submit_next() -> None:
+        positions = next(upcoming, None)
+        if positions is not None:
+            pending.append((positions, [pool.submit(_read_frame, scene, scene.frames[p], table) for p in positions]))
+
+    for _ in range(PREFETCH_BATCHES):
+        submit_next()
+    while pending:
+        positions, futures = pending.popleft()
+        submit_next()
+        arrays = [f.result() for f in futures]
+        frames = [scene.frames[p] for p in positions]
+        yield (
+            positions,
+            np.stack([a[0] for a in arrays]),
+            np.stack([a[1] for a in arrays]),
+            np.stack([_grid(f)[0] for f in frames]).astype(float),
+            np.stack([f.c2w for f in frames]).astype(float),
+        )
+
+
+def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size: int) -> dict[int, Box]:
+    """Axis-aligned boxes from the 2-98 % quantiles of each unboxed object's lifted points over all frames."""
+    camera_centres = np.array([f.c2w[:3, 3] for f in scene.frames], dtype=float)
+    grid = ExtentGrid.covering(camera_centres.min(0) - FUSE_MARGIN_M, camera_centres.max(0) + FUSE_MARGIN_M, FUSE_BIN_M)
+    hist = np.zeros((unboxed.size, 3, grid.n_bins), dtype=np.int64)
+    for _, depth, ids, K, c2w in _batches(scene, _dense_lookup(unboxed), pool, batch_size):
+        hist += extent_histograms(depth, ids, K, c2w, unboxed.size, grid, device=device)
+    lo, hi = robust_extents(hist, grid, *FUSE_QUANTILES)
+    return {
+        int(oid): Box(center=(lo[i] + hi[i]) / 2, size=hi[i] - lo[i], rotation=np.eye(3))
+        for i, oid in enumerate(unboxed)
+        if np.isfinite(lo[i]).all()
+    }
+
+
+def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, device: str, batch_size: int) -> dict[str, np.ndarray]:
+    frame_indices = np.array([f.index for f in scene.frames], dtype=np.int64)
+    parts = []
+    for positions, depth, ids, K, c2w in _batches(scene, _dense_lookup(object_ids), pool, batch_size):
+        stats = lift_frames(depth, ids, K, c2w, centres, device=device)
+        b, o = np.nonzero(stats.pixels > 0)
+        bbox = stats.bbox[b, o]
+        frame_pos = positions[b]
+        parts.append({
+            "frame": frame_pos,
+            "frame_index": frame_indices[frame_pos],
+            "object": object_ids[o],
+            "pixels": stats.pixels[b, o],
+            "valid_pixels": stats.valid_pixels[b, o],
+            **{name: bbox[:, i] for i, name in enumerate(("x1", "y1", "x2", "y2"))},
+            **_xyz(("cx", "cy", "cz"), stats.centroid[b, o]),
+            **_xyz(("minx", "miny", "minz"), stats.pmin[b, o]),
+            **_xyz(("maxx", "maxy", "maxz"), stats.pmax[b, o]),
+            "depth_median": stats.depth_median[b, o],
+            "marker_x": stats.marker_xy[b, o, 0],
+            "marker_y": stats.marker_xy[b, o, 1],
+            "centre_on_mask": stats.centre_on_mask[b, o],
+        })  # fmt: skip
+    return {
+        name: np.concatenate([p[name] for p in parts]).astype(dtype) if parts else np.empty(0, dtype)
+        for name, dtype in COLUMNS.items()
+        if name != "truncation"
+    }
+
+
+def _xyz(names: tuple[str, str, str], values: np.ndarray) -> dict[str, np.ndarray]:
+    return {name: values[:, i] for i, name in enumerate(names)}
+
+
+def _truncation(scene: Scene, obs: dict[str, np.ndarray], boxes: dict[int, Box], mask_size: np.ndarray) -> np.ndarray:
+    """Truncation of every row's box in its frame, in one vectorised projection (NaN without a box)."""
+    if len(obs["frame"]) == 0:
+        return np.empty(0)
+    object_ids = np.unique(obs["object"])
+    corners = np.stack([boxes[i].corners() if i in boxes else np.full((8, 3), np.nan) for i in object_ids.tolist()])
+    K = np.stack([_grid(f)[0] for f in scene.frames]).astype(float)
+    c2w = np.stack([f.c2w for f in scene.frames]).astype(float)
+    frame = obs["frame"]
+    return box_truncation(corners[np.searchsorted(object_ids, obs["object"])], K[frame], c2w[frame], mask_size[frame])
