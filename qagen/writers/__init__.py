@@ -3,6 +3,9 @@
 Each writer encodes a `QA` as one JSON line for its consumer, validates it as that consumer
 would, and writes the consumer's side file; `shards` writes per-scene shards atomically.
 """
+from pathlib import Path
+from typing import Optional
+
 from qagen.registry import Registry
 from qagen.writers.base import InvalidLine, Writer
 from qagen.writers.internvl import InternVLWriter
@@ -13,5 +16,15 @@ WRITERS: Registry[type[Writer]] = Registry("writer")
 WRITERS.register(ShareGPTWriter.name)(ShareGPTWriter)
 WRITERS.register(InternVLWriter.name)(InternVLWriter)
 
-__all__ = ["WRITERS", "InvalidLine", "Writer", "InternVLWriter", "ShareGPTWriter", "ShardInfo", "ShardWriter",
-           "read_shard_info", "shard_is_complete", "shard_path"]
+
+def make_writer(name: str, data_root: Optional[Path] = None, strip_meta: bool = False,
+                sharegpt_style: str = "sharegpt") -> Writer:
+    """The writer registered as `name`; `sharegpt_style` (sharegpt | openai) applies to shareGPT only."""
+    cls = WRITERS.get(name)
+    if cls is ShareGPTWriter:
+        return ShareGPTWriter(data_root, strip_meta, style=sharegpt_style)
+    return cls(data_root, strip_meta)
+
+
+__all__ = ["WRITERS", "make_writer", "InvalidLine", "Writer", "InternVLWriter", "ShareGPTWriter", "ShardInfo",
+           "ShardWriter", "read_shard_info", "shard_is_complete", "shard_path"]

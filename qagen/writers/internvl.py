@@ -114,6 +114,9 @@ class InternVLWriter(Writer):
         self._check_markers(line, qa, len(images))
 
     def _check_markers(self, line: dict, qa: QA, n_images: int) -> None:
+        outside = [m.role for m in qa.markers if not 0 <= m.image < n_images]
+        if outside:
+            raise InvalidLine(qa.id, "marker", f"markers of {outside} are on images the record does not have")
         for kind, (suffix, list_key, index_key, size) in MARKER_KEYS.items():
             values = []
             for key in [f"{color}_{suffix}" for color in SPAR_COLORS] + [list_key]:
@@ -127,8 +130,6 @@ class InternVLWriter(Writer):
                     raise InvalidLine(qa.id, "marker", f"{kind} {value!r} is not {size} ints in 0-1000")
                 if size == 4 and (value[0] > value[2] or value[1] > value[3]):
                     raise InvalidLine(qa.id, "marker", f"box {value!r} has x1 > x2 or y1 > y2")
-            if values and n_images == 0:
-                raise InvalidLine(qa.id, "marker", f"a {kind} marker on a record without images")
             if values and n_images > 1 and index_key not in line:
                 raise InvalidLine(qa.id, "marker", f"{index_key} is needed with several images")
             index = line.get(index_key, [[0] * len(values)])

@@ -129,6 +129,7 @@ def test_valid_lines_pass(data_root):
     (make_qa(markers=(Marker("a", "point", "red", 0, xy=(1001, 5)),)), "marker"),
     (make_qa(markers=(Marker("a", "box", "red", 0, box=(500, 10, 400, 20)),)), "marker"),
     (make_qa(n_images=0, media="none", markers=(RED_ON_0,)), "marker"),
+    (make_qa(n_images=1, markers=(BLUE_ON_2,)), "marker"),
     (replace(make_qa(n_images=1), images=("scene0000_00/color/5.jpg",)), "missing_image"),
 ])
 def test_lines_their_consumers_would_reject_are_refused(data_root, qa, reason):

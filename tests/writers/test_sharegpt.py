@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from qagen.errors import RecordError
+from qagen.errors import RecordError, RegistryError
 from qagen.render.record import QA, Marker
-from qagen.writers import WRITERS, ShardInfo, ShardWriter, ShareGPTWriter
+from qagen.writers import WRITERS, ShardInfo, ShardWriter, ShareGPTWriter, make_writer
 
 META = {"task": "distance_prediction_oo", "answer": {"kind": "number", "value": 1.2, "unit": "m", "exact": 1.2347}}
 
@@ -32,6 +32,15 @@ def data_root(tmp_path):
 def test_registry_names_both_writers():
     assert WRITERS.names() == ["internvl", "sharegpt"]
     assert WRITERS.get("sharegpt") is ShareGPTWriter
+
+
+def test_make_writer_applies_options_and_names_unknown_formats(tmp_path):
+    writer = make_writer("sharegpt", data_root=tmp_path, strip_meta=True, sharegpt_style="openai")
+    assert isinstance(writer, ShareGPTWriter) and writer.style.messages == "messages"
+    assert writer.data_root == tmp_path and writer.strip_meta
+    assert make_writer("internvl").name == "internvl"
+    with pytest.raises(RegistryError, match="did you mean 'sharegpt'"):
+        make_writer("sharegtp")
 
 
 def test_single_image_line_is_exactly_the_formats_shape():
