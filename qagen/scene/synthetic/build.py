@@ -530,10 +530,10 @@ def _camera_walk(loop: LineString, rng: np.random.Generator) -> list[np.ndarray]
     tangent = np.roll(points, -1, axis=0) - np.roll(points, 1, axis=0)
     turning = np.unwrap(np.arctan2(tangent[:, 1], tangent[:, 0]))
     trend = turning[0] + 2.0 * math.pi * s / length
-    heading_along = _smooth_periodic(turning - trend, sigma=0.6 / step) + trend
+    heading_along = _smooth_periodic(turning - trend, sigma=0.8 / step) + trend
 
     n = int(rng.integers(30, 61))
-    spacing = min(float(rng.uniform(0.15, 0.3)), length / n)
+    spacing = min(float(rng.uniform(0.12, 0.25)), length / n)
     direction = 1 if rng.random() < 0.5 else -1
     k = (int(rng.integers(len(s))) + direction * np.round(np.arange(n) * spacing / step).astype(int)) % len(s)
     phase = rng.uniform(0, 2 * math.pi, size=4)
