@@ -160,7 +160,11 @@ def describe_validation_error(exc: pydantic.ValidationError, limit: int = 3) -> 
         elif error["type"] == "json_invalid":
             problems.append(f"invalid JSON ({error['msg']})")
         else:
-            problems.append(f"{_key_path(loc) or 'the top level'}: {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ")
+            got = error.get("input")
+            if got is None or isinstance(got, (str, int, float, bool)):
+                message += f" (got {got!r})"
+            problems.append(f"{_key_path(loc) or 'the top level'}: {message}")
     more = exc.error_count() - len(problems)
     return "; ".join(problems) + (f" (and {more} more problems)" if more > 0 else "")
 

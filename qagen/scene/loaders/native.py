@@ -113,13 +113,12 @@ def _required_folder(folder: Path, kind: str) -> Path:
 
 
 def scaled_intrinsics(K: np.ndarray, from_size: io.Size, to_size: io.Size) -> np.ndarray:
-    """K of the same camera after resizing its image, pixel centres at integer coordinates."""
-    sx, sy = to_size[0] / from_size[0], to_size[1] / from_size[1]
-    scaled = K.copy()
-    scaled[0, 0], scaled[1, 1] = K[0, 0] * sx, K[1, 1] * sy
-    scaled[0, 2] = (K[0, 2] + 0.5) * sx - 0.5
-    scaled[1, 2] = (K[1, 2] + 0.5) * sy - 0.5
-    return scaled
+    """K of the same camera after resizing its image from `from_size` to `to_size` (W, H).
+
+    Pixel (c, r) covers [c, c+1) x [r, r+1) (qagen's convention, see geometry/projection.py), so
+    resizing scales the first two rows of K and nothing else.
+    """
+    return np.diag([to_size[0] / from_size[0], to_size[1] / from_size[1], 1.0]) @ K
 
 
 def _check_principal_point(K: np.ndarray, K_path: Path, size: io.Size, image: Path, kind: str) -> None:
