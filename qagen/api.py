@@ -46,8 +46,7 @@ def write(records: Iterable[QA], out: Union[str, Path], format: str = "sharegpt"
     from qagen.writers.shards import ShardWriter
 
     out = Path(out)
-    plan = plan_from_options("all", "all", format, out, 0, Mix(), "cpu", False, strip_meta, "sharegpt")
-    writer = make_writer(format, plan, root)
+    writer = make_writer(format, root, strip_meta)
     shards: dict[tuple[str, str], ShardWriter] = {}
     with ExitStack() as stack:
         for qa in records:
@@ -55,9 +54,8 @@ def write(records: Iterable[QA], out: Union[str, Path], format: str = "sharegpt"
             if key not in shards:
                 shards[key] = stack.enter_context(ShardWriter(out, writer, qa.source, qa.scene))
             shards[key].write(qa)
-    paths = [s.path for s in shards.values()]
-    writer.write_meta(out, paths, root)
-    return paths
+    writer.write_meta(out, [s.info for s in shards.values()], "qagen")
+    return [s.path for s in shards.values()]
 
 
 def to_pandas(records: Iterable[QA]):

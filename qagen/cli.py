@@ -90,3 +90,7 @@ def demo_scenes(
 
     paths = write_demo_scenes(out, n=n, seed=seed)
     typer.echo(f"wrote {len(paths)} scenes to {out}")
+
+
+if __name__ == "__main__":
+    app()

@@ -22,6 +22,7 @@ from qagen.scene.loaders import discover_scenes
 from qagen.specs.load import spec_dirs
 
 DEMO_SCENES = 3
+DATASET_NAME = "qagen"
 
 
 def cache_dir() -> Path:
@@ -61,6 +62,7 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
                      scene_limit: Optional[int] = None) -> dict:
     """Run the whole job; returns the manifest (also written to <out>/manifest.json)."""
     from qagen.writers import make_writer
+    from qagen.writers.shards import read_shard_info
 
     root = Path(data) if data is not None else demo_root()
     if not root.exists():
@@ -88,10 +90,12 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
             bar.set_postfix(qa=records, rejected=rejected, refresh=False)
 
     for name in plan.writers:
-        writer = make_writer(name, plan, root)
+        writer = make_writer(name, root, plan.strip_meta, plan.sharegpt_style)
         for split in sorted({r.split for r in reports}, key=str):
-            shards = [plan.out / r.shards[name] for r in reports if r.split == split and name in r.shards]
-            writer.write_meta(plan.out / split if split else plan.out, shards, root)
+            shards = [read_shard_info(plan.out / r.shards[name], r.source, r.scene)
+                      for r in sorted(reports, key=lambda r: (r.source, r.scene))
+                      if r.split == split and name in r.shards]
+            writer.write_meta(plan.out / split if split else plan.out, shards, DATASET_NAME)
 
     specs_folders, template_folders = spec_dirs(plan.extra_specs), template_dirs(plan.extra_templates)
     catalogue_mod.load(plan.extra_specs, plan.extra_templates)  # validated before any work counts as done

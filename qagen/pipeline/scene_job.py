@@ -117,7 +117,7 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     report = SceneReport(scene=scene.id, source=scene.source, split=split, skipped_frames=dict(scene.skipped_frames))
     root = scene.root.parent
     out = plan.out / split if split else plan.out
-    writers = [make_writer(name, plan, root) for name in plan.writers]
+    writers = [make_writer(name, root, plan.strip_meta, plan.sharegpt_style) for name in plan.writers]
     with ExitStack() as stack:
         shards = [stack.enter_context(ShardWriter(out, w, scene.source, scene.id)) for w in writers]
         for qa in scene_records(scene, index, plan, report):

@@ -312,18 +312,18 @@ class _Layout:
         x, y = a.to_world(np.array([local_x, ay0 - by0]))
         return self.at(kind, mesh, float(x), float(y), a.yaw)
 
-    def facing(self, kind: str, anchor: int, slot: tuple[float, float]) -> Optional[int]:
+    def facing(self, kind: str, anchor: int, slot: tuple[float, int]) -> Optional[int]:
         """In front of one side of `anchor`, turned towards it. `slot` is (along, side) in the
         anchor's frame: side 0..3 = +y, -y, +x, -x; along in [-0.5, 0.5] of that side's length."""
         a = self.placed[anchor]
         mesh = KINDS[kind].sample_mesh(self.rng)
-        (ax0, ay0, _), (ax1, ay1, _) = a.mesh.bounds
         along, side = slot
-        reach = float(mesh.bounds[1, 1]) + GAP + float(self.rng.uniform(0.05, 0.15))
-        outward = [(0, 1), (0, -1), (1, 0), (-1, 0)][int(side)]
-        edge = np.array([0.0, ay1 if side == 0 else ay0]) if side < 2 else np.array([ax1 if side == 2 else ax0, 0.0])
-        edge = edge + (np.array([along * (ax1 - ax0), 0.0]) if side < 2 else np.array([0.0, along * (ay1 - ay0)]))
-        local = edge + np.array(outward) * reach
+        outward = np.array([(0, 1), (0, -1), (1, 0), (-1, 0)][side], dtype=float)
+        tangent = np.abs(outward[::-1])
+        lo, hi = a.mesh.bounds[0, :2], a.mesh.bounds[1, :2]
+        centre, half = (lo + hi) / 2, (hi - lo) / 2
+        reach = float(mesh.bounds[1, 1]) + GAP + float(self.rng.uniform(0.05, 0.15))  # to the object's front
+        local = centre + outward * (half @ np.abs(outward) + reach) + tangent * along * (2 * half @ tangent)
         x, y = a.to_world(local)
         # the object's front (+y) points back at the anchor
         yaw = a.yaw + math.atan2(-outward[1], -outward[0]) - math.pi / 2
@@ -362,11 +362,11 @@ def _table_group(layout: _Layout, rng: np.random.Generator) -> None:
     if table is None:
         return
     slots = [(a, s) for s in (0, 1) for a in (-0.25, 0.25)] + [(0.0, 2), (0.0, 3)]
-    wanted = int(rng.integers(2, 5))
+    wanted, seated = int(rng.integers(2, 5)), 0
     for k in rng.permutation(len(slots)):
-        if sum(p.kind == "chair" for p in layout.placed) >= wanted:
+        if seated >= wanted:
             break
-        layout.facing("chair", table, slots[k])
+        seated += layout.facing("chair", table, slots[k]) is not None
 
 
 def _desk_group(layout: _Layout, rng: np.random.Generator) -> None:

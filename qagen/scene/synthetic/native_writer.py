@@ -115,7 +115,9 @@ def write_native(world: World, out_dir: Path) -> Path:
 
 
 def demo_seed(seed: int, index: int) -> int:
-    """The world seed of demo scene `index` under the run seed `seed`."""
+    """The world seed of demo scene `index` under the run seed `seed` (a non-negative integer)."""
+    if seed < 0:
+        raise ValueError(f"the demo-scene seed must be a non-negative integer, not {seed}")
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
