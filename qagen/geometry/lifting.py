@@ -264,18 +264,15 @@ def extent_histograms(depth, ids, K, c2w, n_objects: int, grid: ExtentGrid, *, d
 
 
 def robust_extents(hist: np.ndarray, grid: ExtentGrid, lower: float = 0.02, upper: float = 0.98) -> tuple[np.ndarray, np.ndarray]:
-    """The `lower` and `upper` quantiles (O, 3) of histogrammed points, linear within a bin; NaN without points."""
+    """The `lower` and `upper` quantiles (O, 3) of histogrammed points, at the centre of the bin
+    holding them (within half a bin, whether the points are spread or massed on a face); NaN
+    without points."""
     cum = np.cumsum(hist, axis=-1)
-    total = cum[..., -1:]
+    total = cum[..., -1]
 
     def quantile(q: float) -> np.ndarray:
-        target = q * total
-        index = np.argmax(cum > target, axis=-1)[..., None]
-        before = np.take_along_axis(cum, index, axis=-1) - np.take_along_axis(hist, index, axis=-1)
-        count = np.take_along_axis(hist, index, axis=-1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            position = index + (target - before) / count
-        return np.where(total > 0, grid.origin[:, None] + position * grid.bin_size, np.nan)[..., 0]
+        index = np.argmax(cum > (q * total)[..., None], axis=-1)
+        return np.where(total > 0, grid.origin + (index + 0.5) * grid.bin_size, np.nan)
 
     return quantile(lower), quantile(upper)
 

@@ -37,7 +37,7 @@ class RenderState:
         return [k for _, _, k in sorted((counter[k], j, k) for k, j in zip(keys, jitter))]
 
 
-def value_text(kind: str, value: Any, unit: Optional[str], fact: Fact) -> str:
+def value_text(kind: str, value: Any, unit: Optional[str], fact: Fact, coordinates: bool = True) -> str:
     if kind == "number":
         return wording.quantity(value, unit) if unit not in (None, "count") else wording.number(value)
     if kind == "vector":
@@ -45,17 +45,18 @@ def value_text(kind: str, value: Any, unit: Optional[str], fact: Fact) -> str:
     if kind == "relation":
         return wording.relation(value)
     if kind == "choice":
-        return wording.refer(fact.role(value), fact)
+        return wording.refer(fact.role(value), fact, coordinates)
     if kind == "bool":
         return "Yes" if value else "No"
     raise ValueError(f"cannot spell answers of kind {kind!r}")
 
 
-def base_variables(fact: Fact) -> dict[str, Any]:
+def base_variables(fact: Fact, coordinates: bool) -> dict[str, Any]:
+    """Template variables; `coordinates` False gives the shorter references answers use."""
     a = fact.answer
-    out: dict[str, Any] = {o.role: wording.refer(o, fact) for o in fact.objects}
-    out["value"] = value_text(a.kind, a.value, a.unit, fact) if a.kind != "number" else wording.number(a.value)
-    out["answer"] = value_text(a.kind, a.value, a.unit, fact)
+    out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects}
+    out["value"] = value_text(a.kind, a.value, a.unit, fact, coordinates) if a.kind != "number" else wording.number(a.value)
+    out["answer"] = value_text(a.kind, a.value, a.unit, fact, coordinates)
     for key, val in fact.slots.items():
         out[key] = wording.number(val) if isinstance(val, (int, float)) else val
     for key in ("criterion", "label", "dimension"):
@@ -76,21 +77,27 @@ class Renderer:
         self.scene = scene
         self.states: dict[str, RenderState] = {}
 
-    def render(self, fact: Fact, fmt: str, number: int, rng: np.random.Generator, seed: int) -> QA:
+    def render(self, fact: Fact, fmt: str, number: int, rng: np.random.Generator, seed: int,
+               template_index: Optional[int] = None) -> QA:
+        """One record; `template_index` forces a paraphrase (the template test renders them all)."""
         state = self.states.setdefault(fmt, RenderState())
-        variables = base_variables(fact)
+        asked, answered = base_variables(fact, coordinates=True), base_variables(fact, coordinates=False)
         answer_meta = fact.answer.to_json()
         if fmt == "select":
-            self._select(fact, variables, answer_meta, state, rng)
+            self._select(fact, asked, answer_meta, state, rng)
         elif fmt == "judge":
-            self._judge(fact, variables, answer_meta, state, rng)
+            self._judge(fact, asked, answer_meta, state, rng)
+        for key in ("options", "letters", "letter", "claim", "truth"):
+            if key in asked:
+                answered[key] = asked[key]
         paraphrases = self.templates[fmt]
-        template = paraphrases[int(rng.integers(len(paraphrases)))]
-        question = template.question.render(**variables).strip()
+        choice = int(rng.integers(len(paraphrases))) if template_index is None else template_index
+        template = paraphrases[choice]
+        question = template.question.render(**asked).strip()
         note = wording.marker_note(fact)
         if note:
             question = f"{note}\n{question}"
-        answer = template.answer.render(**variables).strip()
+        answer = template.answer.render(**answered).strip()
         return self._record(fact, fmt, number, template, question, answer, answer_meta, seed)
 
     def _select(self, fact: Fact, variables: dict, answer_meta: dict, state: RenderState,

@@ -43,21 +43,26 @@ def relation(slots: list[str]) -> str:
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
-def _marker_text(marker: MarkerPlacement, multi_image: bool) -> str:
+def _marker_text(marker: MarkerPlacement, multi_image: bool, coordinates: bool) -> str:
     where = f" in image {marker.image + 1}" if multi_image else ""
-    if marker.kind == "point":
-        return f"the {marker.color} point [{marker.xy[0]}, {marker.xy[1]}]{where}"
-    x1, y1, x2, y2 = marker.box
-    return f"the {marker.color} box [{x1}, {y1}, {x2}, {y2}]{where}"
+    shape = "point" if marker.kind == "point" else "box"
+    if not coordinates:
+        return f"{marker.color} {shape}{where}"
+    numbers = ", ".join(str(v) for v in (marker.xy if marker.kind == "point" else marker.box))
+    return f"{marker.color} {shape} [{numbers}]{where}"
 
 
-def refer(obj: ObjectRef, fact: Fact) -> str:
-    """The referring expression for one object: label when unique, always anchored by its marker if it has one."""
+def refer(obj: ObjectRef, fact: Fact, coordinates: bool = True) -> str:
+    """The referring expression for one object: the label, anchored by its marker when it has one.
+
+    Questions give the marker's coordinates (markers are not drawn by default); answers name the
+    marker's colour only. A label that is not unique in view is never used alone.
+    """
     marker = next((m for m in fact.markers if m.role == obj.role), None)
     if marker is None:
         return f"the {obj.label}"
-    at = _marker_text(marker, multi_image=len(fact.frames) > 1 and fact.media == "image")
-    return f"the {obj.label} ({at})" if obj.unique_label else f"the {obj.label} at {at}"
+    at = _marker_text(marker, len(fact.frames) > 1 and fact.media == "image", coordinates)
+    return f"the {obj.label} ({at})" if obj.unique_label else f"the {obj.label} at the {at}"
 
 
 def marker_note(fact: Fact) -> str:

@@ -49,6 +49,8 @@ def depth_difference(ctx: TaskContext, cand: Candidate) -> Solved:
     ref, db, dc = (object_depth(ctx, cand, r) for r in ("a", "b", "c"))
     if min(ref, db, dc) <= 0:
         raise Reject("centre_behind_camera")
+    if abs(db - dc) < ctx.spec.margins.length_abs_m:
+        raise Reject("depth_difference_within_margin")
     return Solved(metres(abs(db - dc)), slots={"ref_depth": round_to(ref, M_STEP)})
 
 
