@@ -164,13 +164,15 @@ def test_extent_histograms_count_lifted_points_per_world_axis(backend):
     assert hist[0, 2, [303, 305, 307]].tolist() == [4, 4, 4] and hist[0, 2].sum() == 12
 
 
-def test_robust_extents_are_quantiles_interpolated_within_bins():
-    grid = ExtentGrid(origin=np.zeros(3), bin_size=0.01, n_bins=200)
+def test_robust_extents_are_bin_centres_of_the_quantiles():
+    grid = ExtentGrid(origin=np.array([0.0, 1.0, -1.0]), bin_size=0.01, n_bins=200)
     hist = np.zeros((2, 3, 200), np.int64)
-    hist[0, :, :100] = 1  # uniform on [0, 1): quantiles 0.02 and 0.98
+    hist[0, 0, :100] = 1  # spread: 100 points, one per bin
+    hist[0, 1, [10, 90]] = 50  # massed on two faces
+    hist[0, 2, [0, 1, 2, 197, 198, 199]] = [1, 1, 96, 96, 1, 1]  # sparse outliers beyond the faces
     lo, hi = robust_extents(hist, grid)
-    np.testing.assert_allclose(lo[0], 0.02)
-    np.testing.assert_allclose(hi[0], 0.98)
+    np.testing.assert_allclose(lo[0], [0.025, 1.105, -0.975])
+    np.testing.assert_allclose(hi[0], [0.985, 1.905, 0.975])
     assert np.isnan(lo[1]).all() and np.isnan(hi[1]).all()
 
 
