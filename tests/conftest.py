@@ -55,3 +55,24 @@ def small_world_scannet_dir(small_world, small_world_axis_alignment, tmp_path_fa
         axis_alignment=small_world_axis_alignment,
         color_size=SMALL_WORLD_SCANNET_COLOR_SIZE,
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# pipeline_root: two small synthetic rooms under one root in the native layout (runs of the whole
+# pipeline: determinism across workers, manifest, resume, mixing). Shared: copy before changing.
+
+PIPELINE_SEEDS = (3, 5)
+
+
+def shrink(world: World, frames: int, size: tuple[int, int]) -> World:
+    """The world cut to its first frames with smaller images (same field of view)."""
+    scale = np.diag([size[0] / world.width, size[1] / world.height, 1.0])
+    return replace(world, poses=world.poses[:frames], K=scale @ world.K, width=size[0], height=size[1])
+
+
+@pytest.fixture(scope="session")
+def pipeline_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("pipeline_root")
+    for seed in PIPELINE_SEEDS:
+        write_native(shrink(build_world(f"room_{seed:04d}", seed), 12, (160, 120)), root)
+    return root
