@@ -82,7 +82,7 @@ def test_frame_pixels_read_through_io_match_the_renderer(small_world, small_worl
 
 
 def test_discover_scenes_lists_scene_folders_sorted(tmp_path, small_world_native_dir):
-    for name in ("b_scene", "a_scene"):
+    for name in ("b_scene", "a_scene", ".a_scene.1234.partial"):  # hidden: a writer's unfinished scene
         (tmp_path / name).mkdir()
         (tmp_path / name / "scene.json").write_text("{}")
     (tmp_path / "not_a_scene").mkdir()
@@ -172,10 +172,17 @@ def test_frames_match_by_number_whatever_the_padding(small_world, scene_copy):
         path.rename(path.with_name(f"{int(path.stem)}{path.suffix}"))
     for path in (scene_copy / "pose").iterdir():
         path.rename(path.with_name(f"{int(path.stem):09d}{path.suffix}"))
+    (scene_copy / "color" / "._7.jpg").write_bytes(b"macOS resource fork")  # hidden: ignored
+    (scene_copy / "color" / "notes.txt").write_text("other suffixes are ignored")
     scene = load_scene(scene_copy)
     assert [f.index for f in scene.frames] == list(range(len(small_world.poses)))
     assert scene.frames[7].color_path.name == "7.jpg"
     np.testing.assert_array_equal(scene.frames[7].c2w, small_world.poses[7])
+
+
+def test_frame_file_that_is_not_numbered(scene_copy):
+    shutil.copy(scene_copy / "depth" / "000005.png", scene_copy / "depth" / "frame5.png")
+    _fails("must be frame numbers", scene_copy / "depth" / "frame5.png", lambda: load_scene(scene_copy))
 
 
 def test_two_files_for_one_frame_number(scene_copy):

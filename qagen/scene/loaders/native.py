@@ -90,14 +90,14 @@ def _box(spec: BoxSpec) -> Box:
 def numbered_files(folder: Path, suffixes: tuple[str, ...], kind: str) -> dict[int, Path]:
     """Files `<integer><suffix>` in `folder`, keyed by frame number whatever the zero padding.
 
-    Other suffixes are ignored; a matching file whose stem is not an integer, or two files with
-    the same number (`7.jpg` and `007.jpg`), is an error.
+    Other suffixes and hidden files (`._7.jpg` from macOS) are ignored; a matching file whose stem
+    is not an integer, or two files with the same number (`7.jpg` and `007.jpg`), is an error.
     """
     found: dict[int, Path] = {}
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in suffixes or not path.is_file():
+        if path.suffix.lower() not in suffixes or path.name.startswith(".") or not path.is_file():
             continue
-        if not path.stem.isdigit():
+        if not (path.stem.isascii() and path.stem.isdigit()):
             raise InputError(path, f"{kind} file names must be frame numbers, e.g. 000120{path.suffix}")
         number = int(path.stem)
         if number in found:
@@ -218,10 +218,15 @@ def is_native_scene(folder: Path) -> bool:
 
 
 def find_native_scenes(root: Path) -> list[Path]:
-    """`root` itself when it is a scene folder, else its scene sub-folders, sorted by name."""
+    """`root` itself when it is a scene folder, else its scene sub-folders, sorted by name.
+
+    Hidden folders are skipped: writers stage unfinished scenes in them.
+    """
     if is_native_scene(root):
         return [root]
-    return sorted(child for child in root.iterdir() if child.is_dir() and is_native_scene(child))
+    return sorted(
+        child for child in root.iterdir() if not child.name.startswith(".") and child.is_dir() and is_native_scene(child)
+    )
 
 
 def load_native(scene_dir: Path) -> Scene:

@@ -163,7 +163,10 @@ def find_scannet_scenes(root: Path) -> list[Path]:
     if is_scannet_scene(root):
         return [root]
     parent = root / "scans" if (root / "scans").is_dir() else root
-    return sorted(child for child in parent.iterdir() if child.is_dir() and is_scannet_scene(child))
+    return sorted(
+        child for child in parent.iterdir()
+        if not child.name.startswith(".") and child.is_dir() and is_scannet_scene(child)
+    )
 
 
 def load_scannet(
