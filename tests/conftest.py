@@ -24,10 +24,7 @@ SMALL_WORLD_SCANNET_COLOR_SIZE = (320, 240)  # ScanNet keeps colour and depth at
 @pytest.fixture(scope="session")
 def small_world() -> World:
     """The synthetic room of SMALL_WORLD_SEED, cut to its first frames and shrunk images: cheap to render."""
-    world = build_world("small_0003", SMALL_WORLD_SEED)
-    width, height = SMALL_WORLD_SIZE
-    scale = np.diag([width / world.width, height / world.height, 1.0])
-    return replace(world, poses=world.poses[:SMALL_WORLD_FRAMES], K=scale @ world.K, width=width, height=height)
+    return shrink(build_world("small_0003", SMALL_WORLD_SEED), SMALL_WORLD_FRAMES, SMALL_WORLD_SIZE)
 
 
 @pytest.fixture(scope="session")
