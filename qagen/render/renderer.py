@@ -15,7 +15,7 @@ import numpy as np
 import qagen
 from qagen.render import wording
 from qagen.render.catalogue import Template
-from qagen.render.options import dimension_options, false_claim, numeric_options, relation_alternatives
+from qagen.render.kinds import KINDS
 from qagen.render.record import QA, Marker
 from qagen.scene.model import Scene
 from qagen.specs.schema import TaskSpec
@@ -37,26 +37,16 @@ class RenderState:
         return [k for _, _, k in sorted((counter[k], j, k) for k, j in zip(keys, jitter))]
 
 
-def value_text(kind: str, value: Any, unit: Optional[str], fact: Fact, coordinates: bool = True) -> str:
-    if kind == "number":
-        return wording.quantity(value, unit) if unit not in (None, "count") else wording.number(value)
-    if kind == "vector":
-        return wording.dimensions(value)
-    if kind == "relation":
-        return wording.relation(value)
-    if kind == "choice":
-        return wording.refer(fact.role(value), fact, coordinates)
-    if kind == "bool":
-        return "Yes" if value else "No"
-    raise ValueError(f"cannot spell answers of kind {kind!r}")
+def spell(value: Any, fact: Fact, coordinates: bool = True) -> str:
+    return KINDS.get(fact.answer.kind)().spell(value, fact.answer, fact, coordinates)
 
 
 def base_variables(fact: Fact, coordinates: bool) -> dict[str, Any]:
     """Template variables; `coordinates` False gives the shorter references answers use."""
     a = fact.answer
     out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects}
-    out["value"] = value_text(a.kind, a.value, a.unit, fact, coordinates) if a.kind != "number" else wording.number(a.value)
-    out["answer"] = value_text(a.kind, a.value, a.unit, fact, coordinates)
+    out["value"] = wording.number(a.value) if a.kind == "number" else spell(a.value, fact, coordinates)
+    out["answer"] = spell(a.value, fact, coordinates)
     for key, val in fact.slots.items():
         out[key] = wording.number(val) if isinstance(val, (int, float)) else val
     for key in ("criterion", "label", "dimension"):
@@ -102,45 +92,32 @@ class Renderer:
 
     def _select(self, fact: Fact, variables: dict, answer_meta: dict, state: RenderState,
                 rng: np.random.Generator) -> None:
-        a, n = fact.answer, self.spec.select.options
-        if a.kind == "choice":
-            roles = list(a.extra["options"])
-            shown = [value_text("choice", r, None, fact) for r in roles]
-            correct = roles.index(a.value)
+        kind, n = KINDS.get(fact.answer.kind)(), self.spec.select.options
+        for rank in state.least_used(state.letters, list(range(n)), rng):
+            found = kind.options(fact.answer, fact, n, rank, rng, self.spec.margins)
+            if found is not None:
+                break
         else:
-            shown_values, correct = self._ordered_options(fact, n, state, rng)
-            shown = [value_text(a.kind, v, a.unit, fact) for v in shown_values]
-            answer_meta["options"] = shown_values
+            raise Reject("no_distractors_outside_margin")
+        values, correct = found
         letter = LETTERS[correct]
         state.letters[letter] += 1
+        shown = [spell(v, fact) for v in values]
         variables["options"] = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(shown))
         variables["letters"] = ", ".join(LETTERS[: len(shown) - 1]) + f" or {LETTERS[len(shown) - 1]}"
         variables["letter"] = letter
+        answer_meta["options"] = values
         answer_meta["letter"] = letter
-
-    def _ordered_options(self, fact: Fact, n: int, state: RenderState, rng: np.random.Generator):
-        a, margins = fact.answer, self.spec.margins
-        for rank in state.least_used(state.letters, list(range(n)), rng):
-            if a.kind == "number":
-                options = numeric_options(float(a.value), a.unit or "m", n, rank, rng, margins)
-            elif a.kind == "vector":
-                options = dimension_options(a.value, n, rank, rng, margins)
-            else:
-                others = relation_alternatives(a.value, n - 1, rng)
-                options = others[:rank] + [a.value] + others[rank:]
-            if options is not None:
-                return options, rank
-        raise Reject("no_distractors_outside_margin")
 
     def _judge(self, fact: Fact, variables: dict, answer_meta: dict, state: RenderState,
                rng: np.random.Generator) -> None:
         a = fact.answer
         truth = state.least_used(state.truths, [True, False], rng)[0]
-        claim = a.value if truth else false_claim(a, a.unit, rng, self.spec.margins)
+        claim = a.value if truth else KINDS.get(a.kind)().false_claim(a, fact, rng, self.spec.margins)
         if claim is None:
             raise Reject("no_false_claim_outside_margin")
         state.truths[truth] += 1
-        variables["claim"] = value_text(a.kind, claim, a.unit, fact)
+        variables["claim"] = spell(claim, fact)
         variables["truth"] = "Yes" if truth else "No"
         answer_meta.clear()
         answer_meta.update({"kind": "bool", "value": truth, "claim": claim, "fact": fact.answer.to_json()})

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from qagen.render.options import false_claim, numeric_options, relation_alternatives
+from qagen.render.kinds.numeric import numeric_options
+from qagen.render.kinds.relation import relation_alternatives
+from qagen.render.kinds import KINDS
 from qagen.render.wording import number, plural, quantity, relation
 from qagen.specs.schema import Margins
 from qagen.tasks.fact import Answer
@@ -35,14 +37,14 @@ def test_counts_allow_zero_but_never_negative():
 def test_false_numeric_claim_is_outside_margin():
     rng = np.random.default_rng(3)
     for value in (0.3, 1.0, 2.5, 6.0):
-        claim = false_claim(Answer("number", value, unit="m"), "m", rng, MARGINS)
+        claim = KINDS.get("number")().false_claim(Answer("number", value, unit="m"), None, rng, MARGINS)
         assert abs(claim - value) >= max(0.15, 0.1 * min(claim, value)) - 1e-9
 
 
 def test_relation_alternatives_differ_from_truth_and_are_not_empty():
     rng = np.random.default_rng(1)
     truth = ["left", "", "closer"]
-    alts = relation_alternatives(truth, 3, rng)
+    alts = relation_alternatives(truth, ["left_right", "above_below", "closer_farther"], 3, rng)
     assert len(alts) == 3 and all(a != truth and any(a) for a in alts)
     assert len({tuple(a) for a in alts}) == 3
 

@@ -1,4 +1,4 @@
-"""Samplers: pick frames and objects (with roles) for one candidate question. No answers here."""
+"""Clip samplers: ordered frames of one capture (video tasks) or an overview of the whole scene."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,36 +6,6 @@ import numpy as np
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
-
-
-def _frames_with_at_least(ctx: TaskContext, k: int) -> np.ndarray:
-    key = ("frames_with", k)
-    if key not in ctx.cache:
-        counts = np.array([len(ctx.visible_rows(pos)) for pos in range(len(ctx.scene.frames))])
-        ctx.cache[key] = np.flatnonzero(counts >= k)
-    return ctx.cache[key]
-
-
-def _well_separated(ctx: TaskContext, ids: np.ndarray) -> bool:
-    need = ctx.spec.filters.min_separation_m
-    if need <= 0:
-        return True
-    centres = np.stack([ctx.centre(int(i)) for i in ids])
-    gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-    return bool(gaps[np.triu_indices(len(ids), 1)].min() >= need)
-
-
-@SAMPLERS.register("single_view_objects")
-def single_view_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
-    """One frame and len(roles) distinct visible objects, in random role order."""
-    frames = _frames_with_at_least(ctx, len(roles))
-    if frames.size == 0:
-        raise Reject("too_few_visible_objects")
-    pos = int(ctx.rng.choice(frames))
-    ids = ctx.rng.choice(ctx.visible_objects(pos), size=len(roles), replace=False)
-    if not _well_separated(ctx, ids):
-        raise Reject("objects_too_close")
-    return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
 
 
 def _clip(ctx: TaskContext, length: int, stride: int) -> tuple[int, ...]:

@@ -1,27 +1,23 @@
-"""Distractors for select questions and false claims for judge questions (TASKS.md "Distractors").
-
-Numeric answers get plausible values spread on a log scale around the truth, none within the
+"""Numbers and object dimensions: distractors on a log scale around the truth, none within the
 margin of it, shown in ascending order with the truth at a requested rank, so neither the letter
-nor the rank of the true value gives the answer away. Relation tuples get other tuples; choices
-get the other roles.
-"""
+nor the rank of the true value gives the answer away."""
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any, Optional
 
 import numpy as np
 
 from qagen.geometry.relations import round_to
+from qagen.render import wording
+from qagen.render.kinds import KINDS
 from qagen.specs.schema import Margins
-from qagen.tasks.fact import Answer
+from qagen.tasks.fact import Answer, Fact
 
-# Smallest gap a numeric distractor keeps from the truth, per unit, besides the relative margin.
+# Smallest gap a numeric distractor keeps from its neighbour, per unit, besides the relative margin.
 ABS_GAP = {"cm": 5.0, "m2": 1.0, "count": 1.0, "deg": 10.0}
 STEP = {"m": 0.1, "cm": 1.0, "m2": 0.1, "count": 1.0, "deg": 5.0}
 FLOOR = {"count": 0.0}  # smallest option value; elsewhere one rounding step
-RELATION_CHOICES = (("right", "left", ""), ("above", "below", ""), ("closer", "farther", ""))
 
 
 def _gap(value: float, unit: str, margins: Margins) -> float:
@@ -38,12 +34,11 @@ def numeric_ladder(value: float, unit: str, below: int, above: int, rng: np.rand
         current = value
         for _ in range(count):
             ratio = math.exp(rng.uniform(0.18, 0.45))
-            candidate = current * ratio if direction > 0 else current / ratio
             gap = _gap(current, unit, margins)
             if direction > 0:
-                candidate = max(candidate, current + gap)
+                candidate = max(current * ratio, current + gap)
             else:
-                candidate = min(candidate, current - gap)
+                candidate = min(current / ratio, current - gap)
             candidate = round_to(candidate, step)
             if abs(candidate - current) < gap or candidate < FLOOR.get(unit, step):
                 return None
@@ -61,6 +56,30 @@ def numeric_options(value: float, unit: str, n: int, rank: int, rng: np.random.G
     return None
 
 
+def _other(options: Optional[list], truth: Any) -> Any:
+    return next((v for v in options if v != truth), None) if options else None
+
+
+@KINDS.register("number")
+class Number:
+    def spell(self, value, answer: Answer, fact: Fact, coordinates: bool) -> str:
+        return wording.quantity(value, answer.unit) if answer.unit not in (None, "count") else wording.number(value)
+
+    def options(self, answer, fact, n, rank, rng, margins):
+        options = numeric_options(float(answer.value), answer.unit or "m", n, rank, rng, margins)
+        return (options, rank) if options is not None else None
+
+    def false_claim(self, answer, fact, rng, margins):
+        unit = answer.unit or "m"
+        above_only = answer.value <= 2 * STEP.get(unit, 0.1)
+        first = 0 if above_only or rng.integers(2) else 1
+        for rank in (first, 1 - first):
+            claim = _other(numeric_options(float(answer.value), unit, 2, rank, rng, margins), answer.value)
+            if claim is not None:
+                return claim
+        return None
+
+
 def scale_dimensions(value: dict, factor: float) -> dict:
     return {k: round_to(v * factor, 1.0) for k, v in value.items()}
 
@@ -75,27 +94,16 @@ def dimension_options(value: dict, n: int, rank: int, rng: np.random.Generator,
     return [value if v == length else scale_dimensions(value, v / length) for v in ladder]
 
 
-def relation_alternatives(truth: list[str], k: int, rng: np.random.Generator) -> list[list[str]]:
-    """k other tuples with at least one non-empty slot, in random order."""
-    others = [list(t) for t in itertools.product(*RELATION_CHOICES) if list(t) != truth and any(t)]
-    picks = rng.choice(len(others), size=min(k, len(others)), replace=False)
-    return [others[i] for i in picks]
+@KINDS.register("vector")
+class Dimensions:
+    """Length x width x height of an object, in cm."""
 
+    def spell(self, value, answer, fact, coordinates) -> str:
+        return wording.dimensions(value)
 
-def false_claim(answer: Answer, unit: Optional[str], rng: np.random.Generator, margins: Margins) -> Any:
-    """A claim that is wrong by more than the task's margin."""
-    if answer.kind == "number":
-        up = bool(rng.integers(2)) or answer.value <= 2 * STEP.get(unit or "m", 0.1)
-        ladder = numeric_options(float(answer.value), unit or "m", 2, 0 if up else 1, rng, margins)
-        if ladder is None:
-            ladder = numeric_options(float(answer.value), unit or "m", 2, 0, rng, margins)
-        return next(v for v in ladder if v != answer.value) if ladder else None
-    if answer.kind == "vector":
-        options = dimension_options(answer.value, 2, int(rng.integers(2)), rng, margins)
-        return next(v for v in options if v != answer.value) if options else None
-    if answer.kind == "relation":
-        return relation_alternatives(answer.value, 1, rng)[0]
-    if answer.kind == "choice":
-        others = [r for r in answer.extra["options"] if r != answer.value]
-        return str(rng.choice(others))
-    raise ValueError(f"no false claims for answers of kind {answer.kind!r}")
+    def options(self, answer, fact, n, rank, rng, margins):
+        options = dimension_options(answer.value, n, rank, rng, margins)
+        return (options, rank) if options is not None else None
+
+    def false_claim(self, answer, fact, rng, margins):
+        return _other(dimension_options(answer.value, 2, int(rng.integers(2)), rng, margins), answer.value)

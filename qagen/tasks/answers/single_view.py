@@ -1,37 +1,17 @@
-"""Answer functions: geometry in, answer (with its exact value and margin) out, or a counted Reject.
-
-Definitions are TASKS.md's: centre = 3D box centre, depth = camera z of the centre, distances
-between centres, viewer frame for directions, margins for every comparison.
-"""
+"""Single-view answers: depths, distances, sizes and relations of objects seen in one image."""
 from __future__ import annotations
 
 import numpy as np
 
 from qagen.geometry.relations import compare_lengths, length_gap_needed, round_to, side
-from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes, world_to_camera
+from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
+from qagen.tasks.answers.common import (
+    CM_STEP, M_STEP, camera_distance, centre_distance, metres, object_depth, pick_extreme,
+)
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
-
-M_STEP, CM_STEP, AREA_STEP = 0.1, 1.0, 0.1
-
-
-def metres(exact: float, unit: str = "m") -> Answer:
-    return Answer("number", round_to(exact, M_STEP), exact=float(exact), unit=unit)
-
-
-def object_depth(ctx: TaskContext, cand: Candidate, role: str) -> float:
-    pos = cand.frames[cand.image_of(role) or 0]
-    return float(world_to_camera(ctx.centre(cand.object_id(role))[None], ctx.c2w(pos))[0, 2])
-
-
-def camera_distance(ctx: TaskContext, frame_pos: int, object_id: int) -> float:
-    return float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos))))
-
-
-def centre_distance(ctx: TaskContext, id_a: int, id_b: int) -> float:
-    return float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b)))
 
 
 @ANSWERS.register("target_depth")
@@ -107,33 +87,13 @@ def relation_oo(ctx: TaskContext, cand: Candidate) -> Solved:
     )
 
 
-def _pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str) -> Solved:
-    """The role with the smallest (closer) or largest (farther) distance, if it wins by the margin."""
-    m = ctx.spec.margins
-    order = sorted(distances, key=distances.get, reverse=criterion in ("farther", "farthest"))
-    best, runner = order[0], order[1]
-    gap = abs(distances[best] - distances[runner])
-    need = length_gap_needed(distances[best], distances[runner], m.length_abs_m, m.length_rel)
-    if gap < need:
-        raise Reject("distances_within_margin")
-    answer = Answer(
-        "choice",
-        best,
-        exact={r: float(d) for r, d in distances.items()},
-        unit="m",
-        extra={"options": list(distances), "criterion": criterion},
-    )
-    return Solved(answer, margin=float(gap - need), balance_key=f"{criterion}:{best}",
-                  balance_values=tuple(f"{criterion}:{r}" for r in distances))
-
-
 @ANSWERS.register("closer_to_anchor")
 def closer_to_anchor(ctx: TaskContext, cand: Candidate) -> Solved:
     """Which of b, c is closer to (or farther from) the anchor a."""
     criterion = str(ctx.rng.choice(["closer", "farther"]))
     anchor = cand.object_id("a")
     distances = {r: centre_distance(ctx, anchor, cand.object_id(r)) for r in ("b", "c")}
-    return _pick_extreme(ctx, distances, criterion)
+    return pick_extreme(ctx, distances, criterion)
 
 
 @ANSWERS.register("closest_to_camera")
@@ -141,35 +101,4 @@ def closest_to_camera(ctx: TaskContext, cand: Candidate) -> Solved:
     """Which marked object is closest to (or farthest from) the camera."""
     criterion = str(ctx.rng.choice(["closest", "farthest"]))
     distances = {r: camera_distance(ctx, cand.frames[0], oid) for r, oid, _ in cand.roles}
-    return _pick_extreme(ctx, distances, criterion)
-
-
-@ANSWERS.register("instance_count")
-def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Solved:
-    """Distinct instances of one label seen over the clip (not detections)."""
-    obs, f = ctx.index.obs, ctx.spec.filters
-    seen: dict[int, bool] = {}
-    for pos in cand.frames:
-        for oid in ctx.visible_objects(pos):
-            seen[int(oid)] = True
-    if not seen:
-        raise Reject("nothing_visible")
-    label = str(ctx.rng.choice(sorted({ctx.label(i) for i in seen})))
-    instances = [i for i in seen if ctx.label(i) == label]
-    # An instance of the label glimpsed in the clip but never clearly visible makes the count ambiguous.
-    clip = np.isin(np.asarray(obs["frame"]), cand.frames)
-    glimpsed = {int(i) for i in np.asarray(obs["object"])[clip] if ctx.label(int(i)) == label}
-    if glimpsed - set(instances):
-        raise Reject("instance_partly_visible")
-    count = len(instances)
-    if count > max_count:
-        raise Reject("count_too_large")
-    answer = Answer("number", count, exact=count, unit="count", extra={"label": label})
-    return Solved(answer, slots={"label": label}, balance_key=str(min(count, 3)))
-
-
-@ANSWERS.register("floor_area")
-def floor_area(ctx: TaskContext, cand: Candidate) -> Solved:
-    """Floor area of the room polygon in m2."""
-    area = ctx.scene.room.floor_area()
-    return Solved(Answer("number", round_to(area, AREA_STEP), exact=area, unit="m2"))
+    return pick_extreme(ctx, distances, criterion)

@@ -1,0 +1,2 @@
+"""Answer functions, registered by name: geometry in, answer (exact value, margin) out, or a counted Reject."""
+from qagen.tasks.answers import scene, single_view  # noqa: F401

@@ -1,0 +1,53 @@
+"""Geometry every answer function shares: centres, depths, distances, rounding, extreme picks.
+
+Definitions are TASKS.md's: centre = 3D box centre, depth = camera z of the centre, distances
+between centres, margins for every comparison.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qagen.geometry.relations import length_gap_needed, round_to
+from qagen.geometry.viewer import camera_centre, world_to_camera
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.engine import Solved
+from qagen.tasks.fact import Answer, Reject
+
+M_STEP, CM_STEP, AREA_STEP = 0.1, 1.0, 0.1
+
+
+def metres(exact: float, unit: str = "m") -> Answer:
+    return Answer("number", round_to(exact, M_STEP), exact=float(exact), unit=unit)
+
+
+def object_depth(ctx: TaskContext, cand: Candidate, role: str) -> float:
+    pos = cand.frames[cand.image_of(role) or 0]
+    return float(world_to_camera(ctx.centre(cand.object_id(role))[None], ctx.c2w(pos))[0, 2])
+
+
+def camera_distance(ctx: TaskContext, frame_pos: int, object_id: int) -> float:
+    return float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos))))
+
+
+def centre_distance(ctx: TaskContext, id_a: int, id_b: int) -> float:
+    return float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b)))
+
+
+def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str) -> Solved:
+    """The role with the smallest (closer) or largest (farther) distance, if it wins by the margin."""
+    m = ctx.spec.margins
+    order = sorted(distances, key=distances.get, reverse=criterion in ("farther", "farthest"))
+    best, runner = order[0], order[1]
+    gap = abs(distances[best] - distances[runner])
+    need = length_gap_needed(distances[best], distances[runner], m.length_abs_m, m.length_rel)
+    if gap < need:
+        raise Reject("distances_within_margin")
+    answer = Answer(
+        "choice",
+        best,
+        exact={r: float(d) for r, d in distances.items()},
+        unit="m",
+        extra={"options": list(distances), "criterion": criterion},
+    )
+    return Solved(answer, margin=float(gap - need), balance_key=f"{criterion}:{best}",
+                  balance_values=tuple(f"{criterion}:{r}" for r in distances))

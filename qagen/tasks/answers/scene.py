@@ -1,0 +1,42 @@
+"""Answers over a clip or a whole scene: instance counts, floor area."""
+from __future__ import annotations
+
+import numpy as np
+
+from qagen.geometry.relations import round_to
+from qagen.registry import ANSWERS
+from qagen.tasks.answers.common import AREA_STEP
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.engine import Solved
+from qagen.tasks.fact import Answer, Reject
+
+
+@ANSWERS.register("instance_count")
+def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Solved:
+    """Distinct instances of one label seen over the clip (not detections)."""
+    obs = ctx.index.obs
+    seen: dict[int, bool] = {}
+    for pos in cand.frames:
+        for oid in ctx.visible_objects(pos):
+            seen[int(oid)] = True
+    if not seen:
+        raise Reject("nothing_visible")
+    label = str(ctx.rng.choice(sorted({ctx.label(i) for i in seen})))
+    instances = [i for i in seen if ctx.label(i) == label]
+    # An instance of the label glimpsed in the clip but never clearly visible makes the count ambiguous.
+    clip = np.isin(np.asarray(obs["frame"]), cand.frames)
+    glimpsed = {int(i) for i in np.asarray(obs["object"])[clip] if ctx.label(int(i)) == label}
+    if glimpsed - set(instances):
+        raise Reject("instance_partly_visible")
+    count = len(instances)
+    if count > max_count:
+        raise Reject("count_too_large")
+    answer = Answer("number", count, exact=count, unit="count", extra={"label": label})
+    return Solved(answer, slots={"label": label}, balance_key=str(min(count, 3)))
+
+
+@ANSWERS.register("floor_area")
+def floor_area(ctx: TaskContext, cand: Candidate) -> Solved:
+    """Floor area of the room polygon in m2."""
+    area = ctx.scene.room.floor_area()
+    return Solved(Answer("number", round_to(area, AREA_STEP), exact=area, unit="m2"))

@@ -1,0 +1,2 @@
+"""Samplers, registered by name: pick frames and objects (with roles) for one candidate; no answers here."""
+from qagen.tasks.samplers import clips, single_view  # noqa: F401
