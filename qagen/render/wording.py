@@ -43,13 +43,19 @@ def relation(slots: list[str]) -> str:
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
-def _marker_text(marker: MarkerPlacement, multi_image: bool, coordinates: bool) -> str:
-    where = f" in image {marker.image + 1}" if multi_image else ""
+def _marker_text(marker: MarkerPlacement, where: str, coordinates: bool) -> str:
     shape = "point" if marker.kind == "point" else "box"
     if not coordinates:
         return f"{marker.color} {shape}{where}"
     numbers = ", ".join(str(v) for v in (marker.xy if marker.kind == "point" else marker.box))
     return f"{marker.color} {shape} [{numbers}]{where}"
+
+
+def image_name(fact: Fact, image: int) -> str:
+    """" in image 2" / " in frame 5" (counting from 1, as the placeholders do), or "" for one image."""
+    if len(fact.frames) <= 1:
+        return ""
+    return f" in {'frame' if fact.media == 'video' else 'image'} {image + 1}"
 
 
 def refer(obj: ObjectRef, fact: Fact, coordinates: bool = True) -> str:
@@ -61,7 +67,7 @@ def refer(obj: ObjectRef, fact: Fact, coordinates: bool = True) -> str:
     marker = next((m for m in fact.markers if m.role == obj.role), None)
     if marker is None:
         return f"the {obj.label}"
-    at = _marker_text(marker, len(fact.frames) > 1 and fact.media == "image", coordinates)
+    at = _marker_text(marker, image_name(fact, marker.image), coordinates)
     return f"the {obj.label} ({at})" if obj.unique_label else f"the {obj.label} at the {at}"
 
 

@@ -27,4 +27,4 @@ class AnswerKind(Protocol):
 
 KINDS: Registry = Registry("answer kind")
 
-from qagen.render.kinds import choice, numeric, relation  # noqa: E402,F401  (register the built-in kinds)
+from qagen.render.kinds import box, choice, numeric, relation  # noqa: E402,F401  (register the built-in kinds)

@@ -10,6 +10,7 @@ import numpy as np
 
 from qagen.geometry.relations import round_to
 from qagen.render import wording
+from qagen.registry import Registry
 from qagen.render.kinds import KINDS
 from qagen.specs.schema import Margins
 from qagen.tasks.fact import Answer, Fact
@@ -94,7 +95,10 @@ def dimension_options(value: dict, n: int, rank: int, rng: np.random.Generator,
     return [value if v == length else scale_dimensions(value, v / length) for v in ladder]
 
 
-@KINDS.register("vector")
+VECTOR_TYPES: Registry = Registry("vector type")
+
+
+@VECTOR_TYPES.register("dimensions")
 class Dimensions:
     """Length x width x height of an object, in cm."""
 
@@ -107,3 +111,22 @@ class Dimensions:
 
     def false_claim(self, answer, fact, rng, margins):
         return _other(dimension_options(answer.value, 2, int(rng.integers(2)), rng, margins), answer.value)
+
+
+@KINDS.register("vector")
+class Vector:
+    """Named components (FORMATS.md); `answer.extra["vector"]` names the vector type that spells
+    it and makes its distractors (default "dimensions")."""
+
+    @staticmethod
+    def _type(answer: Answer):
+        return VECTOR_TYPES.get(answer.extra.get("vector", "dimensions"))()
+
+    def spell(self, value, answer, fact, coordinates) -> str:
+        return self._type(answer).spell(value, answer, fact, coordinates)
+
+    def options(self, answer, fact, n, rank, rng, margins):
+        return self._type(answer).options(answer, fact, n, rank, rng, margins)
+
+    def false_claim(self, answer, fact, rng, margins):
+        return self._type(answer).false_claim(answer, fact, rng, margins)
