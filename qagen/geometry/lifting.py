@@ -158,6 +158,7 @@ def lift_frames_reference(depth, ids, K, c2w, centres) -> FrameObjectStats:
     """The definition, written as a plain per-frame, per-object numpy loop."""
     batch = prepare_batch(depth, ids, K, c2w, centres)
     depth, ids = _to_numpy(batch.depth), _to_numpy(batch.ids)
+    validate_ids(ids, batch.n_objects)
     B, H, W = depth.shape
     O = batch.n_objects
     K = np.asarray(K, dtype=float)
@@ -205,9 +206,6 @@ def prepare_batch(depth, ids, K, c2w, centres) -> LiftBatch:
         raise ValueError("K and c2w must be finite")
     depth = _as_dtype(depth, "float32")
     ids = _as_dtype(ids, "int32")
-    O = centres.shape[0]
-    if B * H * W and (int(ids.min()) < -1 or int(ids.max()) >= O):
-        raise ValueError(f"ids must lie in [-1, {O}) for {O} objects, got [{int(ids.min())}, {int(ids.max())}]")
     uv, z = project_points(centres[None], K, c2w)
     ok = np.isfinite(uv).all(axis=-1) & (z > 0)
     limit = np.array([W, H], dtype=float) + CENTRE_CLAMP_PX
@@ -220,6 +218,18 @@ def prepare_batch(depth, ids, K, c2w, centres) -> LiftBatch:
         centre_q=np.floor(uv * SUBPIXELS).astype(np.int64),
         centre_ok=ok,
     )
+
+
+def validate_ids(ids, n_objects: int) -> None:
+    """Raise unless every id lies in [-1, n_objects): the kernels index per-object arrays with them.
+
+    The numba kernel checks ids as it reads them and calls this only to report a failure."""
+    if isinstance(ids, np.ndarray):
+        low, high = (int(ids.min()), int(ids.max())) if ids.size else (-1, -1)
+    else:
+        low, high = (int(v) for v in ids.aminmax()) if ids.numel() else (-1, -1)
+    if low < -1 or high >= n_objects:
+        raise ValueError(f"ids must lie in [-1, {n_objects}) for {n_objects} objects, got [{low}, {high}]")
 
 
 def finish(raw: RawStats, batch: LiftBatch) -> FrameObjectStats:
@@ -254,6 +264,7 @@ def extent_histograms(depth, ids, K, c2w, n_objects: int, grid: ExtentGrid, *, d
     """
     backend = resolve_device(device)
     batch = prepare_batch(depth, ids, K, c2w, np.full((n_objects, 3), np.nan))
+    validate_ids(batch.ids, n_objects)
     if backend == "numba":
         from qagen.geometry.lifting_numba import extent_histograms_numba
 

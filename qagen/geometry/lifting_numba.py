@@ -1,9 +1,11 @@
-"""CPU backend of `lift_frames`: one numba kernel, parallel over frames.
+"""CPU backend of `lift_frames`: numba kernels, parallel over frames.
 
-Each frame is one sequential pass over its pixels that updates every per-object reduction
-(counts, 2D box, nearest-to-centre pixel, world sums / min / max) and buckets valid depths by
-object; exact lower medians then come from a partition of each bucket. No per-object Python loop.
-Frames are independent, so threads write disjoint rows of the outputs without atomics.
+Each frame is one sequential pass over its rows in runs of equal id: per run the pixel count,
+2D box and nearest-to-centre pixel are updated once, and a tight loop over the run's pixels
+lifts valid depths and reduces world sums / min / max in registers. The same loop counts depths
+in a per-object histogram keyed by the top bits of the float (monotone in depth), so the exact
+lower median only needs a second pass that gathers the few values in the one bin holding it.
+Frames are independent: threads write disjoint rows of the outputs, without atomics.
 """
 from __future__ import annotations
 
@@ -11,20 +13,29 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from qagen.geometry.lifting import SUBPIXELS, ExtentGrid, LiftBatch, RawStats
+from qagen.geometry.lifting import SUBPIXELS, ExtentGrid, LiftBatch, RawStats, validate_ids
 
 # Everything but nnan/ninf: invalid depth is NaN or inf and must compare as such.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 _NO_DISTANCE = np.iinfo(np.int64).max
+# Median histogram key of a positive float32: its bits >> 15 (exponent and 8 mantissa bits, i.e.
+# 256 bins per octave), offset so that 2^-4 m .. 2^6 m map to 0 .. _KEYS - 1; the rest is clamped.
+_KEY_SHIFT = 15
+_KEY_BASE = 123 << 8
+_KEYS = 10 << 8
+_INF_BITS = 0x7F800000
 
 
 def lift_numba(batch: LiftBatch) -> RawStats:
     raw = RawStats.empty(batch.shape[0], batch.n_objects)
+    bad_ids = np.zeros(batch.shape[0], np.int64)
     _lift_kernel(
-        batch.depth, batch.ids, batch.rays, batch.origins, batch.centre_q, batch.centre_ok,
-        raw.pixels, raw.valid_pixels, raw.bbox, raw.sums, raw.pmin, raw.pmax,
-        raw.depth_median, raw.nearest, raw.centre_hit,
+        batch.depth, batch.depth.view(np.int32), batch.ids, batch.rays, batch.origins, batch.centre_q,
+        batch.centre_ok, raw.pixels, raw.valid_pixels, raw.bbox, raw.sums, raw.pmin, raw.pmax,
+        raw.depth_median, raw.nearest, raw.centre_hit, bad_ids,
     )  # fmt: skip
+    if bad_ids.any():
+        validate_ids(batch.ids, batch.n_objects)
     return raw
 
 
@@ -41,100 +52,137 @@ def extent_histograms_numba(batch: LiftBatch, grid: ExtentGrid) -> np.ndarray:
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=FASTMATH)
-def _lift_kernel(depth, ids, rays, origins, centre_q, centre_ok,
-                 pixels, valid, bbox, sums, pmin, pmax, median, nearest, centre_hit):  # fmt: skip
+def _lift_kernel(depth, depth_bits, ids, rays, origins, centre_q, centre_ok,
+                 pixels, valid, bbox, sums, pmin, pmax, median, nearest, centre_hit, bad_ids):  # fmt: skip
     B, H, W = depth.shape
     O = pixels.shape[1]
     half = SUBPIXELS // 2
     for b in prange(B):
         best = np.full(O, _NO_DISTANCE, np.int64)
+        hist = np.zeros((O, _KEYS), np.int32)
         for o in range(O):
-            bbox[b, o, 0] = W
-            bbox[b, o, 1] = H
-            bbox[b, o, 2] = -1
-            bbox[b, o, 3] = -1
-            nearest[b, o] = -1
+            bbox[b, o, 0], bbox[b, o, 1], bbox[b, o, 2], bbox[b, o, 3] = W, H, -1, -1
             for a in range(3):
                 pmin[b, o, a] = np.inf
                 pmax[b, o, a] = -np.inf
-        bucket_z = np.empty(H * W, np.float32)
-        bucket_o = np.empty(H * W, np.int32)
-        n_valid = 0
         r00, r01, r02 = rays[b, 0, 0], rays[b, 0, 1], rays[b, 0, 2]
         r10, r11, r12 = rays[b, 1, 0], rays[b, 1, 1], rays[b, 1, 2]
         r20, r21, r22 = rays[b, 2, 0], rays[b, 2, 1], rays[b, 2, 2]
         ox, oy, oz = origins[b, 0], origins[b, 1], origins[b, 2]
         for r in range(H):
             v = r + 0.5
-            row_x = r01 * v + r02
-            row_y = r11 * v + r12
-            row_z = r21 * v + r22
-            for c in range(W):
+            row_x, row_y, row_z = r01 * v + r02, r11 * v + r12, r21 * v + r22
+            c = 0
+            while c < W:
                 o = ids[b, r, c]
-                if o < 0:
+                start = c
+                c += 1
+                while c < W and ids[b, r, c] == o:
+                    c += 1
+                if o < 0 or o >= O:
+                    if o != -1:
+                        bad_ids[b] += 1
                     continue
-                pixels[b, o] += 1
-                if c < bbox[b, o, 0]:
-                    bbox[b, o, 0] = c
-                if bbox[b, o, 1] > r:
-                    bbox[b, o, 1] = r
-                if c > bbox[b, o, 2]:
-                    bbox[b, o, 2] = c
+                stop = c - 1
+                pixels[b, o] += c - start
+                bbox[b, o, 0] = min(bbox[b, o, 0], start)
+                bbox[b, o, 1] = min(bbox[b, o, 1], r)
+                bbox[b, o, 2] = max(bbox[b, o, 2], stop)
                 bbox[b, o, 3] = r
                 if centre_ok[b, o]:
-                    dx = SUBPIXELS * c + half - centre_q[b, o, 0]
+                    # Nearest column of the run to the centre: one of the two around it, clamped.
+                    cu = centre_q[b, o, 0]
+                    left = (cu - half) // SUBPIXELS
+                    col_a = min(max(left, start), stop)
+                    col_b = min(max(left + 1, start), stop)
+                    dx_a = SUBPIXELS * col_a + half - cu
+                    dx_b = SUBPIXELS * col_b + half - cu
+                    col, dx = (col_b, dx_b) if dx_b * dx_b < dx_a * dx_a else (col_a, dx_a)
                     dy = SUBPIXELS * r + half - centre_q[b, o, 1]
                     d2 = dx * dx + dy * dy
                     if d2 < best[o]:
                         best[o] = d2
-                        nearest[b, o] = r * W + c
-                z = depth[b, r, c]
-                if z > 0.0 and z < np.inf:
-                    u = c + 0.5
-                    x = ox + z * (r00 * u + row_x)
-                    y = oy + z * (r10 * u + row_y)
-                    w = oz + z * (r20 * u + row_z)
-                    valid[b, o] += 1
-                    sums[b, o, 0] += x
-                    sums[b, o, 1] += y
-                    sums[b, o, 2] += w
-                    pmin[b, o, 0] = min(pmin[b, o, 0], x)
-                    pmin[b, o, 1] = min(pmin[b, o, 1], y)
-                    pmin[b, o, 2] = min(pmin[b, o, 2], w)
-                    pmax[b, o, 0] = max(pmax[b, o, 0], x)
-                    pmax[b, o, 1] = max(pmax[b, o, 1], y)
-                    pmax[b, o, 2] = max(pmax[b, o, 2], w)
-                    bucket_z[n_valid] = z
-                    bucket_o[n_valid] = o
-                    n_valid += 1
+                        nearest[b, o] = r * W + col
+                n = 0
+                sx, sy, sz = 0.0, 0.0, 0.0
+                lx, ly, lz = np.inf, np.inf, np.inf
+                hx, hy, hz = -np.inf, -np.inf, -np.inf
+                for k in range(start, c):
+                    z = depth[b, r, k]
+                    if z > 0.0 and z < np.inf:
+                        u = k + 0.5
+                        x = ox + z * (r00 * u + row_x)
+                        y = oy + z * (r10 * u + row_y)
+                        w = oz + z * (r20 * u + row_z)
+                        n += 1
+                        sx += x
+                        sy += y
+                        sz += w
+                        lx, ly, lz = min(lx, x), min(ly, y), min(lz, w)
+                        hx, hy, hz = max(hx, x), max(hy, y), max(hz, w)
+                        hist[o, _median_key(depth_bits[b, r, k])] += 1
+                if n:
+                    valid[b, o] += n
+                    sums[b, o, 0] += sx
+                    sums[b, o, 1] += sy
+                    sums[b, o, 2] += sz
+                    pmin[b, o, 0], pmin[b, o, 1], pmin[b, o, 2] = min(pmin[b, o, 0], lx), min(pmin[b, o, 1], ly), min(pmin[b, o, 2], lz)
+                    pmax[b, o, 0], pmax[b, o, 1], pmax[b, o, 2] = max(pmax[b, o, 0], hx), max(pmax[b, o, 1], hy), max(pmax[b, o, 2], hz)
         for o in range(O):
             if centre_ok[b, o]:
                 col = centre_q[b, o, 0] // SUBPIXELS
                 row = centre_q[b, o, 1] // SUBPIXELS
                 centre_hit[b, o] = 0 <= col < W and 0 <= row < H and ids[b, row, col] == o
-        _lower_medians(bucket_z[:n_valid], bucket_o[:n_valid], valid[b], median[b])
+        _exact_medians(depth[b], depth_bits[b], ids[b], valid[b], hist, median[b])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _median_key(bits):
+    return min(max((bits >> _KEY_SHIFT) - _KEY_BASE, 0), _KEYS - 1)
 
 
 @njit(cache=True, nogil=True)
-def _lower_medians(z, obj, counts, out):
-    """Element (n - 1) // 2 of each object's sorted depths: counting sort by object, then partition."""
+def _exact_medians(depth, depth_bits, ids, counts, hist, out):
+    """Element (n - 1) // 2 of each object's sorted valid depths, given their key histograms:
+    find the bin holding it, gather that bin's values in one pass, partition them."""
+    H, W = depth.shape
     O = counts.size
+    # The bin as a range of float bits: valid depths are positive, so [1, bits of +inf) bounds it.
+    low = np.zeros(O, np.int32)
+    high = np.zeros(O, np.int32)  # empty range: objects without valid depth gather nothing
+    rank = np.zeros(O, np.int64)
     start = np.zeros(O + 1, np.int64)
     for o in range(O):
-        start[o + 1] = start[o] + counts[o]
+        size = 0
+        if counts[o]:
+            k = (counts[o] - 1) // 2
+            j = 0
+            while k >= hist[o, j]:
+                k -= hist[o, j]
+                j += 1
+            rank[o], size = k, hist[o, j]
+            low[o] = 1 if j == 0 else (j + _KEY_BASE) << _KEY_SHIFT
+            high[o] = _INF_BITS if j == _KEYS - 1 else (j + 1 + _KEY_BASE) << _KEY_SHIFT
+        start[o + 1] = start[o] + size
     fill = start[:O].copy()
-    grouped = np.empty(z.size, np.float32)
-    for i in range(z.size):
-        o = obj[i]
-        grouped[fill[o]] = z[i]
-        fill[o] += 1
+    gathered = np.empty(start[O], np.float32)
+    for r in range(H):
+        c = 0
+        while c < W:
+            o = ids[r, c]
+            run_start = c
+            c += 1
+            while c < W and ids[r, c] == o:
+                c += 1
+            if 0 <= o < O and high[o]:
+                lo_bits, hi_bits, f = low[o], high[o], fill[o]
+                for k in range(run_start, c):
+                    if lo_bits <= depth_bits[r, k] < hi_bits:
+                        gathered[f] = depth[r, k]
+                        f += 1
+                fill[o] = f
     for o in range(O):
-        n = counts[o]
-        if n == 0:
-            out[o] = np.nan
-        else:
-            k = (n - 1) // 2
-            out[o] = np.partition(grouped[start[o] : start[o + 1]], k)[k]
+        out[o] = np.partition(gathered[start[o] : start[o + 1]], rank[o])[rank[o]] if counts[o] else np.nan
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=FASTMATH)
