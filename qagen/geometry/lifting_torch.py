@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from qagen.geometry.lifting import MEDIAN_BINS, PIXEL_BITS, SUBPIXELS, ExtentGrid, LiftBatch, RawStats
+from qagen.geometry.lifting import MEDIAN_BINS, PIXEL_BITS, SUBPIXELS, ExtentGrid, LiftBatch, RawStats, validate_ids
 
 try:
     import triton
@@ -50,6 +50,7 @@ class _Accumulators:
 def lift_torch(batch: LiftBatch, backend: str) -> RawStats:
     device = torch.device("cpu" if backend == "torch" else "cuda")
     depth, ids = _tensor(batch.depth, device), _tensor(batch.ids, device)
+    validate_ids(ids, batch.n_objects)
     params = _frame_params(batch, device)
     centre_q = torch.as_tensor(batch.centre_q, device=device)
     if backend == "triton":

@@ -139,10 +139,18 @@ def test_backends_agree_with_reference(seed, backend):
     np.testing.assert_allclose(got.depth_median, ref.depth_median, atol=median_tolerance, rtol=1e-7)
 
 
-def test_rejects_ids_beyond_the_object_count_and_bad_shapes():
+@pytest.mark.parametrize("lift", ["reference", *CPU_BACKENDS])
+def test_rejects_ids_beyond_the_object_count(lift):
     depth, ids = plane_frame()
-    with pytest.raises(ValueError, match="ids must lie in"):
-        lift_frames(depth, ids, K[None], C2W[None], np.zeros((1, 3)), device="numba")
+    with pytest.raises(ValueError, match=r"ids must lie in \[-1, 1\) for 1 objects, got \[-1, 1\]"):
+        _lift(lift, depth, ids, K[None], C2W[None], np.zeros((1, 3)))
+    ids[0, 0, 0] = -2
+    with pytest.raises(ValueError, match=r"got \[-2, 1\]"):
+        _lift(lift, depth, ids, K[None], C2W[None], np.zeros((2, 3)))
+
+
+def test_rejects_bad_shapes_and_devices():
+    depth, ids = plane_frame()
     with pytest.raises(ValueError, match="must both be"):
         lift_frames(depth[:, :5], ids, K[None], C2W[None], np.zeros((2, 3)), device="numba")
     with pytest.raises(ValueError, match="unknown lifting device"):
