@@ -123,19 +123,22 @@ def _grid(frame: Frame) -> tuple[np.ndarray, tuple[int, int]]:
 
 
 def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
-    """Table from stored object id to dense index; its last entry (-1) catches every other id."""
+    """Table from stored object id + 1 to dense index: entry 0 is "no object" (-1), and the last
+    entry (-1) catches every id that is not among `object_ids` (after clipping)."""
     ids = object_ids[object_ids >= 0]
-    table = np.full(int(ids.max(initial=-1)) + 2, -1, dtype=np.int32)
-    table[ids] = np.nonzero(object_ids >= 0)[0]
+    table = np.full(int(ids.max(initial=-1)) + 3, -1, dtype=np.int32)
+    table[ids + 1] = np.nonzero(object_ids >= 0)[0]
     return table
 
 
-def _read_frame(scene: Scene, frame: Frame, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndarray, ids_out: np.ndarray) -> None:
+    """Decode one frame straight into its slot of the batch (threads copy in parallel, not the lifter)."""
     size = _grid(frame)[1]
-    depth = read_depth(frame.depth_path, scene.depth_scale, size)
+    depth_out[...] = read_depth(frame.depth_path, scene.depth_scale, size)
     ids = read_instance(frame.instance_path, scene.instance_offset, size)
-    np.clip(ids, -1, len(table) - 1, out=ids)
-    return depth, table[ids]
+    ids += 1
+    np.clip(ids, 0, len(table) - 1, out=ids)
+    np.take(table, ids, out=ids_out)
 
 
 def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_size: int) -> Iterator[tuple]:
@@ -147,27 +150,27 @@ def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_si
         else:
             spans.append([pos])
     pending: deque = deque()
-    upcoming = (np.array(span) for span in spans)
+    upcoming = iter(spans)
 
     def submit_next() -> None:
         positions = next(upcoming, None)
-        if positions is not None:
-            pending.append((positions, [pool.submit(_read_frame, scene, scene.frames[p], table) for p in positions]))
+        if positions is None:
+            return
+        W, H = _grid(scene.frames[positions[0]])[1]
+        depth, ids = np.empty((len(positions), H, W), np.float32), np.empty((len(positions), H, W), np.int32)
+        reads = [pool.submit(_read_into, scene, scene.frames[p], table, depth[i], ids[i]) for i, p in enumerate(positions)]
+        pending.append((np.array(positions), depth, ids, reads))
 
     for _ in range(PREFETCH_BATCHES):
         submit_next()
     while pending:
-        positions, futures = pending.popleft()
+        positions, depth, ids, reads = pending.popleft()
         submit_next()
-        arrays = [f.result() for f in futures]
+        for read in reads:
+            read.result()
         frames = [scene.frames[p] for p in positions]
-        yield (
-            positions,
-            np.stack([a[0] for a in arrays]),
-            np.stack([a[1] for a in arrays]),
-            np.stack([_grid(f)[0] for f in frames]).astype(float),
-            np.stack([f.c2w for f in frames]).astype(float),
-        )
+        K = np.stack([_grid(f)[0] for f in frames]).astype(float)
+        yield positions, depth, ids, K, np.stack([f.c2w for f in frames]).astype(float)
 
 
 def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size: int) -> dict[int, Box]:
