@@ -117,9 +117,11 @@ class SceneIndex:
 
 
 def _grid(frame: Frame) -> tuple[np.ndarray, tuple[int, int]]:
-    """K and (W, H) of the frame's depth / instance grid."""
-    K = frame.K_depth if frame.K_depth is not None else frame.K_color
-    return K, tuple(frame.depth_size or frame.color_size)
+    """K and (W, H) of the frame's depth / instance grid; without K_depth, K_color scaled to it."""
+    size = tuple(frame.depth_size or frame.color_size)
+    if frame.K_depth is not None:
+        return frame.K_depth, size
+    return np.diag([size[0] / frame.color_size[0], size[1] / frame.color_size[1], 1.0]) @ frame.K_color, size
 
 
 def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
@@ -191,7 +193,8 @@ def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size
 def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, device: str, batch_size: int) -> dict[str, np.ndarray]:
     frame_indices = np.array([f.index for f in scene.frames], dtype=np.int64)
     parts = []
-    for positions, depth, ids, K, c2w in _batches(scene, _dense_lookup(object_ids), pool, batch_size):
+    batches = _batches(scene, _dense_lookup(object_ids), pool, batch_size) if object_ids.size else ()
+    for positions, depth, ids, K, c2w in batches:
         stats = lift_frames(depth, ids, K, c2w, centres, device=device)
         b, o = np.nonzero(stats.pixels > 0)
         bbox = stats.bbox[b, o]

@@ -1,6 +1,8 @@
 """SceneIndex on a tiny ray-cast scene written as PNGs: rows, visibility, truncation, fused boxes."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -166,3 +168,20 @@ def test_torch_backend_builds_the_same_index(scene, index):
             np.testing.assert_allclose(other.obs[name], index.obs[name], atol=1e-4, err_msg=name)
         else:
             np.testing.assert_array_equal(other.obs[name], index.obs[name], err_msg=name)
+
+
+def test_colour_intrinsics_are_scaled_to_the_depth_grid(scene, index):
+    """A frame with a 2x colour image and no K_depth lifts exactly like one given the depth K."""
+    doubled = [
+        dataclasses.replace(f, K_color=np.diag([2.0, 2.0, 1.0]) @ K, color_size=(2 * W, 2 * H), depth_size=(W, H))
+        for f in scene[0].frames
+    ]
+    other = SceneIndex.build(dataclasses.replace(scene[0], frames=doubled), device="numba")
+    for name in COLUMNS:
+        np.testing.assert_allclose(other.obs[name], index.obs[name], atol=1e-9, err_msg=name)
+
+
+def test_scene_without_objects_has_no_rows(scene):
+    empty = SceneIndex.build(dataclasses.replace(scene[0], objects=[]), device="numba")
+    assert len(empty) == 0 and empty.visible(0).size == 0 and empty.boxes == {}
+    assert list(empty.to_pandas().columns) == list(COLUMNS)
