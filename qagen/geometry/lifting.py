@@ -52,7 +52,8 @@ class FrameObjectStats:
 
 @dataclass(frozen=True)
 class LiftBatch:
-    """A validated batch as the backends receive it (depth and ids may be torch tensors)."""
+    """A batch as the backends receive it: shapes checked, camera terms derived (depth and ids may
+    be torch tensors). Backends check the id range themselves, in the pass that reads the ids."""
 
     depth: Any  # (B, H, W) float32 metres
     ids: Any  # (B, H, W) int32 dense object index, -1 none

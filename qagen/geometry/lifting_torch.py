@@ -59,7 +59,7 @@ def lift_torch(batch: LiftBatch, backend: str) -> RawStats:
         acc, cell, z = _accumulate_plain(depth, ids, params, centre_q)
     bins = _MedianBins.of(acc)
     if backend == "triton":
-        hist = _depth_histogram_triton(depth, ids, bins)
+        hist = _depth_histogram_triton(depth, ids, bins, batch.n_objects)
     else:
         hist = _depth_histogram_plain(cell, z, bins)
     return _raw_stats(batch, acc, bins.medians(hist, acc), ids, centre_q)
@@ -191,8 +191,8 @@ def _raw_stats(batch: LiftBatch, acc: _Accumulators, median, ids, centre_q) -> R
     col, row = centre_px[:, 0], centre_px[:, 1]
     cells = torch.arange(n, device=ids.device)
     on_image = (col >= 0) & (col < W) & (row >= 0) & (row < H)
-    under = ids[cells // max(O, 1), row.clamp(0, H - 1), col.clamp(0, W - 1)]
-    hit = on_image & (under == cells % max(O, 1))
+    under = ids[cells // O, row.clamp(0, H - 1), col.clamp(0, W - 1)]
+    hit = on_image & (under == cells % O)
 
     def host(tensor: torch.Tensor, *tail: int) -> np.ndarray:
         return tensor.cpu().numpy().reshape(B, O, *tail)
@@ -235,9 +235,8 @@ def _accumulate_triton(depth, ids, params, centre_q) -> _Accumulators:
     return acc
 
 
-def _depth_histogram_triton(depth, ids, bins: _MedianBins) -> torch.Tensor:
+def _depth_histogram_triton(depth, ids, bins: _MedianBins, O: int) -> torch.Tensor:
     B, H, W = depth.shape
-    O = bins.present.shape[0] // max(B, 1)
     hist = torch.zeros(bins.rows * MEDIAN_BINS, dtype=torch.int32, device=depth.device)
     grid = (B, triton.cdiv(H, TILE_H), triton.cdiv(W, TILE_W))
     _depth_hist_kernel[grid](
