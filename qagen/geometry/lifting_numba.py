@@ -15,6 +15,9 @@ from numba import njit, prange
 
 from qagen.geometry.lifting import SUBPIXELS, ExtentGrid, LiftBatch, RawStats, validate_ids
 
+# OpenMP first: thread-safe when several threads lift at once, and it spares numba probing (and
+# warning about) an old TBB. Only an order of preference; numba falls back as usual.
+numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 # Everything but nnan/ninf: invalid depth is NaN or inf and must compare as such.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 _NO_DISTANCE = np.iinfo(np.int64).max
