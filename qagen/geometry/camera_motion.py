@@ -1,0 +1,133 @@
+"""How a camera moved between two views, in the two vocabularies qagen's tasks use.
+
+1. TASKS.md "Camera change" (SPAR's view_change_infer, SpaceVista's camera_rotation): the
+   translation of camera 2's centre in camera 1's *viewer frame* (right, up, forward), the change
+   of elevation of the optical axis (pitch, + up) and the change of heading (yaw, wrapped to
+   (-180, 180], + = left, i.e. counter-clockwise seen from above).
+
+2. SpatialVID's camera-motion labels (FORMATS.md section 5), recomputed from the poses: the
+   displacement of the centre in the earlier camera's OpenCV frame (+z Dolly In, +x Truck Right,
+   +y Pedestal Down) and the extrinsic y-x-z Euler angles of the relative world-to-camera rotation
+   R2 R1^T (+yaw Pan Left, +pitch Tilt Down, +roll Roll CCW).
+
+   Thresholds (ours; SpatialVID does not publish its own): a translation component counts when
+   it reaches `translation_rel` (10 %) of the scene scale -- the median depth seen from the
+   earlier camera, so the rule holds for non-metric captures whose depth and poses share an
+   arbitrary scale; at that depth a 10 % sideways move shifts the image about as much as a 6 deg
+   pan. A rotation counts from `rotation_deg` (5 deg). A component between `ambiguous_from`
+   (half) of its threshold and the threshold is ambiguous: the caller rejects such a pair rather
+   than guess. When no component counts, the label is "Stay".
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from qagen.geometry.viewer import to_viewer, viewer_axes
+
+COMPONENTS = ("dolly", "truck", "pedestal", "pan", "tilt", "roll")
+LABEL_WORDS = {  # component -> (label for a positive value, label for a negative value)
+    "dolly": ("Dolly In", "Dolly Out"),
+    "truck": ("Truck Right", "Truck Left"),
+    "pedestal": ("Pedestal Down", "Pedestal Up"),
+    "pan": ("Pan Left", "Pan Right"),
+    "tilt": ("Tilt Down", "Tilt Up"),
+    "roll": ("Roll CCW", "Roll CW"),
+}
+STAY = "Stay"
+ALL_LABELS = tuple(word for c in COMPONENTS for word in LABEL_WORDS[c]) + (STAY,)
+
+
+def wrap_degrees(angle: float) -> float:
+    """An angle in degrees wrapped to (-180, 180]."""
+    wrapped = (float(angle) + 180.0) % 360.0 - 180.0
+    return 180.0 if wrapped == -180.0 else wrapped
+
+
+def heading_deg(c2w: np.ndarray) -> float:
+    """Heading of the optical axis projected on the floor, counter-clockwise from world +X.
+
+    Raises ValueError for a camera looking straight up or down (no heading)."""
+    _, forward, _ = viewer_axes(c2w)
+    return math.degrees(math.atan2(forward[1], forward[0]))
+
+
+def elevation_deg(c2w: np.ndarray) -> float:
+    """Elevation of the optical axis above the horizontal plane (+ = looking up)."""
+    axis = np.asarray(c2w, dtype=float)[:3, 2]
+    return math.degrees(math.atan2(axis[2], math.hypot(axis[0], axis[1])))
+
+
+def camera_change(c2w_1: np.ndarray, c2w_2: np.ndarray) -> dict[str, float]:
+    """TASKS.md camera change from view 1 to view 2: right/up/forward (scene units) in view 1's
+    viewer frame, pitch (elevation difference) and yaw (heading change, + left) in degrees."""
+    centre_1, centre_2 = np.asarray(c2w_1, float)[:3, 3], np.asarray(c2w_2, float)[:3, 3]
+    right, forward, up = to_viewer(centre_2[None], centre_1, viewer_axes(c2w_1))[0]
+    return {
+        "right_m": float(right),
+        "up_m": float(up),
+        "forward_m": float(forward),
+        "pitch_deg": elevation_deg(c2w_2) - elevation_deg(c2w_1),
+        "yaw_deg": wrap_degrees(heading_deg(c2w_2) - heading_deg(c2w_1)),
+    }
+
+
+def yxz_euler_deg(rotation: np.ndarray) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees with rotation = Rz(roll) Rx(pitch) Ry(yaw) (extrinsic y, x, z)."""
+    R = np.asarray(rotation, dtype=float)
+    pitch = math.asin(float(np.clip(R[2, 1], -1.0, 1.0)))
+    yaw = math.atan2(-R[2, 0], R[2, 2])
+    roll = math.atan2(-R[0, 1], R[1, 1])
+    return math.degrees(yaw), math.degrees(pitch), math.degrees(roll)
+
+
+def motion_components(c2w_1: np.ndarray, c2w_2: np.ndarray) -> dict[str, float]:
+    """SpatialVID's motion between two views: dolly/truck/pedestal = displacement of the centre in
+    camera 1's OpenCV frame (z, x, y; scene units), pan/tilt/roll = y-x-z Euler angles (degrees)
+    of the relative world-to-camera rotation R2 R1^T."""
+    c2w_1, c2w_2 = np.asarray(c2w_1, float), np.asarray(c2w_2, float)
+    w2c_1, w2c_2 = c2w_1[:3, :3].T, c2w_2[:3, :3].T
+    x, y, z = w2c_1 @ (c2w_2[:3, 3] - c2w_1[:3, 3])
+    yaw, pitch, roll = yxz_euler_deg(w2c_2 @ w2c_1.T)
+    return {"dolly": float(z), "truck": float(x), "pedestal": float(y), "pan": yaw, "tilt": pitch, "roll": roll}
+
+
+@dataclass(frozen=True)
+class MotionThresholds:
+    translation_rel: float = 0.10  # share of the scene scale
+    rotation_deg: float = 5.0
+    ambiguous_from: float = 0.5  # share of a threshold from which a component is ambiguous
+
+
+@dataclass(frozen=True)
+class MotionCall:
+    labels: tuple[str, ...]  # in COMPONENTS order; ("Stay",) when nothing counts
+    ambiguous: tuple[str, ...]  # components inside their ambiguous band
+    primary: str  # the label whose component exceeds its threshold most, or "Stay"
+    margin: float  # smallest distance of any component from its band edges, in thresholds
+
+
+def motion_labels(components: dict[str, float], scale: float,
+                  thresholds: MotionThresholds = MotionThresholds()) -> MotionCall:
+    """The labels of `motion_components` for a scene whose scale (median depth) is `scale`."""
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scene scale must be a positive number, got {scale!r}")
+    labels, ambiguous, margins, sizes = [], [], [], {}
+    for name in COMPONENTS:
+        value = components[name]
+        limit = thresholds.translation_rel * scale if name in ("dolly", "truck", "pedestal") else thresholds.rotation_deg
+        ratio = abs(value) / limit
+        if ratio >= 1.0:
+            word = LABEL_WORDS[name][0 if value > 0 else 1]
+            labels.append(word)
+            sizes[word] = ratio
+            margins.append(ratio - 1.0)
+        elif ratio < thresholds.ambiguous_from:
+            margins.append(thresholds.ambiguous_from - ratio)
+        else:
+            ambiguous.append(name)
+            margins.append(-min(ratio - thresholds.ambiguous_from, 1.0 - ratio))
+    primary = max(sizes, key=sizes.get) if sizes else STAY
+    return MotionCall(tuple(labels) or (STAY,), tuple(ambiguous), primary, float(min(margins)))
