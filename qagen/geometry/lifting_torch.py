@@ -55,12 +55,11 @@ def lift_torch(batch: LiftBatch, backend: str) -> RawStats:
     centre_q = torch.as_tensor(batch.centre_q, device=device)
     if backend == "triton":
         acc = _accumulate_triton(depth, ids, params, centre_q)
-    else:
-        acc, cell, z = _accumulate_plain(depth, ids, params, centre_q)
-    bins = _MedianBins.of(acc)
-    if backend == "triton":
+        bins = _MedianBins.of(acc)
         hist = _depth_histogram_triton(depth, ids, bins, batch.n_objects)
     else:
+        acc, cell, z = _accumulate_plain(depth, ids, params, centre_q)
+        bins = _MedianBins.of(acc)
         hist = _depth_histogram_plain(cell, z, bins)
     return _raw_stats(batch, acc, bins.medians(hist, acc), ids, centre_q)
 
