@@ -88,10 +88,13 @@ def bench_backends(devices, frames: int, n_objects: int, batch_size: int, cuda_b
     ref = lift_frames_reference(*check)
 
     def record(name, run, total, size, sync=lambda: None, data=batch):
-        run(*check)  # warm-up: compilation, autotuning, allocator
-        out["agreement"][name] = agreement(run(*check), ref)
-        out["fps"][name] = round(frames_per_second(run, data, total, size, sync), 1)
-        out["frames_timed"][name] = total
+        try:  # one failing backend (say, a kernel that does not compile) must not lose the others' figures
+            run(*check)  # warm-up: compilation, autotuning, allocator
+            out["agreement"][name] = agreement(run(*check), ref)
+            out["fps"][name] = round(frames_per_second(run, data, total, size, sync), 1)
+            out["frames_timed"][name] = total
+        except Exception as exc:  # noqa: BLE001 - reported in the JSON instead
+            out.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"[:2000]
 
     if "numba" in devices:
         start = time.perf_counter()
@@ -207,7 +210,10 @@ def main() -> None:
         import torch
 
         device = "cuda" if "cuda" in devices and torch.cuda.is_available() else "numba"
-        result["scene_index"] = bench_scene_index(args.png_frames, args.objects, args.batch_size, device)
+        try:
+            result["scene_index"] = bench_scene_index(args.png_frames, args.objects, args.batch_size, device)
+        except Exception as exc:  # noqa: BLE001 - reported in the JSON instead
+            result["scene_index"] = {"device": device, "error": f"{type(exc).__name__}: {exc}"[:2000]}
     print(json.dumps(result, indent=1))
 
 
