@@ -97,9 +97,12 @@ def bench_backends(devices, frames: int, n_objects: int, batch_size: int, cuda_b
             out.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"[:2000]
 
     if "numba" in devices:
+        from qagen.geometry.lifting_numba import _lift_kernel
+
         start = time.perf_counter()
         lift_frames(*check, device="numba")
-        out["numba_first_call_s"] = round(time.perf_counter() - start, 2)
+        out["numba_first_call_s"] = round(time.perf_counter() - start, 2)  # compilation, or loading its cache
+        out["numba_loaded_from_cache"] = sum(_lift_kernel.stats.cache_hits.values()) > 0
         record("numba", lambda *a: lift_frames(*a, device="numba"), frames, batch_size)
     if "torch" in devices:
         record("torch_cpu", lambda *a: lift_frames(*a, device="torch"), max(batch_size, frames // 8), batch_size)
