@@ -13,13 +13,77 @@ SLOT_WORDS = {
     "above_below": ("above", "below"),
     "closer_farther": ("closer", "farther"),
     "front_behind": ("front", "behind"),
+    # multi-view: relative to camera 1 (the first image's viewer), and object X (a) vs object Y (b)
+    "cam_left_right": ("right", "left"),
+    "cam_above_below": ("above", "below"),
+    "cam_front_behind": ("front", "behind"),
+    "ab_left_right": ("right", "left"),
+    "ab_above_below": ("above", "below"),
+    "ab_closer_farther": ("closer", "farther"),
+    "a_front_behind": ("front", "behind"),
+    "b_front_behind": ("front", "behind"),
+}
+
+# Slots spelled as clauses "<subject> is <head> <object>" rather than wording.relation's generic
+# phrases, so that two slots saying front/behind of different objects read unambiguously.
+# slot name -> (subject or None when the template names it, {word: (head, object)})
+CAMERA_1 = "camera 1"
+SLOT_CLAUSES = {
+    "cam_left_right": (None, {"right": ("to the right of", CAMERA_1), "left": ("to the left of", CAMERA_1)}),
+    "cam_above_below": (None, {"above": ("above", CAMERA_1), "below": ("below", CAMERA_1)}),
+    "cam_front_behind": (None, {"front": ("in front of", CAMERA_1), "behind": ("behind", CAMERA_1)}),
+    "ab_left_right": ("X", {"right": ("to the right of", "Y"), "left": ("to the left of", "Y")}),
+    "ab_above_below": ("X", {"above": ("higher up than", "Y"), "below": ("lower down than", "Y")}),
+    "ab_closer_farther": ("X", {"closer": (f"closer to {CAMERA_1} than", "Y"),
+                                "farther": (f"farther from {CAMERA_1} than", "Y")}),
+    "a_front_behind": ("X", {"front": ("in front of", CAMERA_1), "behind": ("behind", CAMERA_1)}),
+    "b_front_behind": ("Y", {"front": ("in front of", CAMERA_1), "behind": ("behind", CAMERA_1)}),
 }
 
 
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def spell_clauses(value: list[str], slots: list[str]) -> str:
+    """Decided slots as clauses grouped by subject ("X is to the left of Y and behind camera 1; Y is
+    in front of camera 1"); a group whose clauses share one object names it once."""
+    groups: dict = {}
+    for word, slot in zip(value, slots):
+        if word:
+            subject, table = SLOT_CLAUSES[slot]
+            groups.setdefault(subject, []).append(table[word])
+    texts = []
+    for subject, clauses in groups.items():
+        objects = {obj for _, obj in clauses}
+        if len(clauses) > 1 and len(objects) == 1:
+            text = f"{_and([head for head, _ in clauses])} {objects.pop()}"
+        else:
+            text = _and([f"{head} {obj}" for head, obj in clauses])
+        texts.append(text if subject is None else f"{subject} is {text}")
+    return "; ".join(texts)
+
+
+def spell_relation(value: list[str], slots: list[str]) -> str:
+    if all(s in SLOT_CLAUSES for s in slots):
+        return spell_clauses(value, slots)
+    return wording.relation(value)
+
+
+def _opposite(word: str, slot: str) -> str:
+    pair = SLOT_WORDS[slot]
+    return pair[1] if word == pair[0] else pair[0]
+
+
 def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.random.Generator) -> list[list[str]]:
-    """k other tuples over the same slots, each with at least one non-empty slot, in random order."""
+    """k other tuples over the same slots, in random order, each clearly wrong: at least one slot
+    the truth decides says the opposite (a tuple that only leaves out or adds words inside the
+    margin is not shown as wrong)."""
     choices = [SLOT_WORDS[s] + ("",) for s in slots]
-    others = [list(t) for t in itertools.product(*choices) if list(t) != truth and any(t)]
+    others = [
+        list(t) for t in itertools.product(*choices)
+        if any(w and word == _opposite(w, s) for w, s, word in zip(truth, slots, t))
+    ]
     picks = rng.choice(len(others), size=min(k, len(others)), replace=False)
     return [others[i] for i in picks]
 
@@ -27,7 +91,7 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
 @KINDS.register("relation")
 class Relation:
     def spell(self, value, answer, fact, coordinates) -> str:
-        return wording.relation(value)
+        return spell_relation(value, answer.extra["slots"])
 
     def options(self, answer, fact, n, rank, rng, margins):
         others = relation_alternatives(answer.value, answer.extra["slots"], n - 1, rng)

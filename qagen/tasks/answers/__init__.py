@@ -1,2 +1,3 @@
 """Answer functions, registered by name: geometry in, answer (exact value, margin) out, or a counted Reject."""
 from qagen.tasks.answers import scene, single_view  # noqa: F401
+from qagen.tasks.answers import multi_view  # noqa: F401

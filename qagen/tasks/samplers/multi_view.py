@@ -1,0 +1,172 @@
+"""Multi-view samplers: 2-5 views chosen by covisibility with the first (the observer's) view, and
+objects marked on them.
+
+Covisibility is qagen.geometry.covisibility's estimate from the SceneIndex (no pixels are read):
+the share of the scene's (or one object's) lifted points seen in both views. A candidate's extra
+views must share between `overlap[0]` and `overlap[1]` of the first view, and no two extra views
+may be closer to each other than `overlap[1]`, so that every view adds something.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from qagen.geometry.covisibility import extent_shares, view_overlap
+from qagen.registry import SAMPLERS
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.fact import Reject
+
+DEFAULT_IMAGES = (2, 5)
+DEFAULT_OVERLAP = (0.1, 0.7)
+
+
+@dataclass
+class ViewTable:
+    """Dense per (view, object) tables of one scene, for covisibility queries."""
+
+    objects: np.ndarray  # (O,) object ids, ascending
+    visible: np.ndarray  # (F, O) bool: visible under the spec's filters
+    pixels: np.ndarray  # (F, O) mask pixels (0 where unseen)
+    lo: np.ndarray  # (F, O, 3) world minimum of the lifted points (NaN where none)
+    hi: np.ndarray  # (F, O, 3) world maximum
+    _overlaps: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, ctx: TaskContext) -> "ViewTable":
+        """The scene's table, built once per context and kept in ctx.cache."""
+        if "view_table" not in ctx.cache:
+            ctx.cache["view_table"] = cls._build(ctx)
+        return ctx.cache["view_table"]
+
+    @classmethod
+    def _build(cls, ctx: TaskContext) -> "ViewTable":
+        obs = ctx.index.obs
+        objects = np.unique(obs["object"])
+        n_views = len(ctx.scene.frames)
+        frame, col = obs["frame"], np.searchsorted(objects, obs["object"])
+        pixels = np.zeros((n_views, objects.size))
+        pixels[frame, col] = obs["pixels"]
+        lo = np.full((n_views, objects.size, 3), np.nan)
+        hi = np.full((n_views, objects.size, 3), np.nan)
+        lo[frame, col] = np.stack([obs["minx"], obs["miny"], obs["minz"]], axis=-1)
+        hi[frame, col] = np.stack([obs["maxx"], obs["maxy"], obs["maxz"]], axis=-1)
+        visible = np.zeros((n_views, objects.size), dtype=bool)
+        for view in range(n_views):
+            visible[view, np.searchsorted(objects, ctx.visible_objects(view))] = True
+        return cls(objects, visible, pixels, lo, hi)
+
+    def overlap(self, view: int) -> np.ndarray:
+        """Covisibility (F,) of `view` with every view (memoised per view)."""
+        if view not in self._overlaps:
+            self._overlaps[view] = view_overlap(self.pixels, self.lo, self.hi, view)
+        return self._overlaps[view]
+
+    def object_overlap(self, view_a: int, view_b: np.ndarray) -> np.ndarray:
+        """(len(view_b), O): share of each object's points seen in both view_a and each of view_b
+        (the smaller of the two directions; 0 where it is missing from either)."""
+        lo_a, hi_a = self.lo[view_a][None], self.hi[view_a][None]
+        lo_b, hi_b = self.lo[view_b], self.hi[view_b]
+        return np.minimum(extent_shares(lo_a, hi_a, lo_b, hi_b), extent_shares(lo_b, hi_b, lo_a, hi_a))
+
+    def visible_ids(self, view: int) -> np.ndarray:
+        return self.objects[self.visible[view]]
+
+
+def first_view(ctx: TaskContext, table: ViewTable) -> int:
+    """A random view that shows at least one visible object."""
+    firsts = np.flatnonzero(table.visible.any(axis=1))
+    if firsts.size == 0:
+        raise Reject("no_view_with_visible_objects")
+    return int(ctx.rng.choice(firsts))
+
+
+def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overlap: Sequence[float]) -> list[int]:
+    """A first view with a visible object, then up to n-1 more in the overlap band (n drawn from
+    `images`), each showing a visible object and not within overlap[1] of another extra view."""
+    low, high = overlap
+    shows_objects = table.visible.any(axis=1)
+    first = first_view(ctx, table)
+    row = table.overlap(first)
+    pool = np.flatnonzero((row >= low) & (row <= high) & shows_objects)
+    pool = pool[pool != first]
+    wanted = int(ctx.rng.integers(images[0], images[1] + 1))
+    chosen = [first]
+    for view in ctx.rng.permutation(pool):
+        if len(chosen) == wanted:
+            break
+        if all(table.overlap(other)[view] <= high for other in chosen[1:]):
+            chosen.append(int(view))
+    if len(chosen) < images[0]:
+        raise Reject("too_few_views_in_overlap_band")
+    return chosen
+
+
+def _separated(ctx: TaskContext, object_id: int, taken: list[int]) -> bool:
+    need = ctx.spec.filters.min_separation_m
+    return all(np.linalg.norm(ctx.centre(object_id) - ctx.centre(t)) >= need for t in taken)
+
+
+def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Sequence[str],
+                 off_first: Sequence[str], spread: bool) -> tuple[tuple[str, int, int], ...]:
+    """One distinct, visible object per role, each marked on one of the views.
+
+    With `spread`, each role goes to the least-used image that still has a free object, and the
+    candidate is rejected unless min(len(roles), len(views)) different images carry markers.
+    Roles in `off_first` are never marked on the first image.
+    """
+    uses = np.zeros(len(views), dtype=int)
+    taken: list[int] = []
+    picked: dict[str, tuple[int, int]] = {}
+    for role in (str(r) for r in ctx.rng.permutation(list(roles))):
+        options = [
+            (image, int(object_id))
+            for image, view in enumerate(views)
+            if not (image == 0 and role in off_first)
+            for object_id in table.visible_ids(view)
+            if int(object_id) not in taken and _separated(ctx, int(object_id), taken)
+        ]
+        if spread and options:
+            least = min(uses[image] for image, _ in options)
+            options = [o for o in options if uses[o[0]] == least]
+        if not options:
+            raise Reject("too_few_objects_in_views")
+        image, object_id = options[int(ctx.rng.integers(len(options)))]
+        uses[image] += 1
+        taken.append(object_id)
+        picked[role] = (object_id, image)
+    if spread and np.count_nonzero(uses) < min(len(roles), len(views)):
+        raise Reject("markers_not_on_different_images")
+    return tuple((role, *picked[role]) for role in roles)
+
+
+@SAMPLERS.register("multi_view_objects")
+def multi_view_objects(ctx: TaskContext, roles: list[str], images: Sequence[int] = DEFAULT_IMAGES,
+                       overlap: Sequence[float] = DEFAULT_OVERLAP, off_first: Sequence[str] = (),
+                       spread: bool = True) -> Candidate:
+    """2-5 views by covisibility with the first, and one visible object per role marked on them."""
+    table = ViewTable.of(ctx)
+    views = pick_views(ctx, table, images, overlap)
+    roles_on = assign_roles(ctx, table, views, roles, off_first, spread)
+    return Candidate(frames=tuple(views), roles=roles_on)
+
+
+@SAMPLERS.register("matching_views")
+def matching_views(ctx: TaskContext, overlap: Sequence[float] = DEFAULT_OVERLAP,
+                   object_overlap: Sequence[float] = (0.0, 1.0)) -> Candidate:
+    """Two views in the overlap band and one object (`a`, marked on the first) visible in both,
+    with its own covisibility in the `object_overlap` band."""
+    table = ViewTable.of(ctx)
+    first = first_view(ctx, table)
+    row = table.overlap(first)
+    seconds = np.flatnonzero((row >= overlap[0]) & (row <= overlap[1]))
+    seconds = seconds[seconds != first]
+    shared = table.visible[first][None] & table.visible[seconds]
+    own = table.object_overlap(first, seconds)
+    ok = shared & (own >= object_overlap[0]) & (own <= object_overlap[1])
+    pairs = np.argwhere(ok)
+    if pairs.size == 0:
+        raise Reject("no_object_seen_in_both_views")
+    second, col = pairs[int(ctx.rng.integers(len(pairs)))]
+    return Candidate(frames=(first, int(seconds[second])), roles=(("a", int(table.objects[col]), 0),))
