@@ -82,6 +82,10 @@ class Frame:
     depth_size: Optional[tuple[int, int]] = None  # (W, H)
     instance_path: Optional[Path] = None  # same grid as depth
     timestamp: Optional[float] = None
+    depth_format: str = "png16"  # how depth_path is decoded: a name in qagen.scene.io.DEPTH_READERS
+    depth_member: Optional[str] = None  # the file inside depth_path when that is an archive (SpatialVID's zip)
+    dynamic_mask_path: Optional[Path] = None  # masks of moving things (SpatialVID): their pixels read as invalid depth
+    dynamic_mask_index: Optional[int] = None  # this frame's entry in dynamic_mask_path
 
 
 @dataclass
@@ -98,6 +102,8 @@ class Scene:
     room: Optional[Room] = None
     license: Optional[str] = None
     skipped_frames: dict[str, int] = field(default_factory=dict)  # reason -> count
+    room_area: Optional[float] = None  # m2, when the source states the floor area but no polygon (meta-info)
+    load_warnings: dict[str, int] = field(default_factory=dict)  # reason -> count of inconsistencies tolerated at load
 
     def object(self, object_id: int) -> SceneObject:
         for obj in self.objects:

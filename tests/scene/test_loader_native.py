@@ -92,7 +92,7 @@ def test_discover_scenes_lists_scene_folders_sorted(tmp_path, small_world_native
 
 
 def test_loader_names_resolve_with_close_matches(tmp_path):
-    assert LOADERS.names() == ["native", "scannet"]
+    assert LOADERS.names() == ["metainfo", "native", "scannet", "spar", "spatialvid"]
     with pytest.raises(RegistryError, match="did you mean 'native'"):
         load_scene(tmp_path, loader="natve")
     _fails("does not exist", tmp_path / "absent", lambda: load_scene(tmp_path / "absent"))

@@ -84,6 +84,20 @@ def _box(spec: BoxSpec) -> Box:
     return Box(center=np.array(spec.center), size=np.array(spec.size), rotation=np.array(spec.rotation))
 
 
+def spec_objects(spec: SceneSpec) -> list[SceneObject]:
+    """The objects a scene.json describes (also used by layouts that borrow scene.json for boxes)."""
+    return [
+        SceneObject(id=obj.id, label=obj.label, box=_box(obj.box) if obj.box is not None else None)
+        for obj in spec.objects
+    ]
+
+
+def spec_room(spec: SceneSpec) -> Optional[Room]:
+    if spec.room is None:
+        return None
+    return Room(floor_polygon=np.array(spec.room.floor_polygon, dtype=float), height=spec.room.height)
+
+
 # ---------------------------------------------------------------- frames
 
 
@@ -139,19 +153,25 @@ def _check_same_size(path: Path, kind: str, reference: Path, size: io.Size) -> N
 
 
 def read_frames(
-    scene_dir: Path, *, instance_folder: str, depth_intrinsics_required: bool
+    scene_dir: Path,
+    *,
+    instance_folder: str,
+    depth_intrinsics_required: bool,
+    color_folder: str = "color",
+    depth_folder: str = "depth",
 ) -> tuple[list[Frame], dict[str, int]]:
     """Frames of a ScanNet-style export, sorted by frame number, and skipped-frame counts by reason.
 
     A frame is a numbered pose file; it needs a colour and a depth image of that number. Image
     sizes come from the first frame's headers and every other frame's headers must agree. Poses
-    with non-finite values are skipped and counted; images without a pose are counted.
+    with non-finite values are skipped and counted; images without a pose are counted. Layouts
+    that rename the image folders (SPAR's image_color/, image_depth/) say so with the folder names.
     """
     poses = numbered_files(_required_folder(scene_dir / "pose", "pose"), (".txt",), "pose")
     if not poses:
         raise InputError(scene_dir / "pose", "pose folder has no numbered .txt files")
-    colors = numbered_files(_required_folder(scene_dir / "color", "colour"), COLOR_SUFFIXES, "colour image")
-    depths = numbered_files(_required_folder(scene_dir / "depth", "depth"), (".png",), "depth image")
+    colors = numbered_files(_required_folder(scene_dir / color_folder, "colour"), COLOR_SUFFIXES, "colour image")
+    depths = numbered_files(_required_folder(scene_dir / depth_folder, "depth"), (".png",), "depth image")
     instance_dir = scene_dir / instance_folder
     instances = numbered_files(instance_dir, (".png",), "instance mask") if instance_dir.is_dir() else None
 
@@ -232,23 +252,17 @@ def find_native_scenes(root: Path) -> list[Path]:
 def load_native(scene_dir: Path) -> Scene:
     spec = io.read_json_model(scene_dir / SCENE_FILE, SceneSpec, "scene description")
     frames, skipped = read_frames(scene_dir, instance_folder="instance", depth_intrinsics_required=False)
-    room = None
-    if spec.room is not None:
-        room = Room(floor_polygon=np.array(spec.room.floor_polygon, dtype=float), height=spec.room.height)
     return Scene(
         id=spec.id,
         source=spec.source,
         root=scene_dir,
         frames=frames,
-        objects=[
-            SceneObject(id=obj.id, label=obj.label, box=_box(obj.box) if obj.box is not None else None)
-            for obj in spec.objects
-        ],
+        objects=spec_objects(spec),
         up=spec.up,
         metric=spec.metric,
         depth_scale=spec.depth_scale,
         instance_offset=0,
-        room=room,
+        room=spec_room(spec),
         license=spec.license,
         skipped_frames=skipped,
     )

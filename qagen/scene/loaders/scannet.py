@@ -169,14 +169,19 @@ def find_scannet_scenes(root: Path) -> list[Path]:
     )
 
 
-def load_scannet(
+def read_annotation(
     scene_dir: Path,
     *,
     structure_labels: Iterable[str] = STRUCTURE_LABELS,
     label_map: Optional[str | Path] = None,
     label_column: str = "nyu40class",
-) -> Scene:
-    """Load one `scans/<scene>/` folder. Labels are mapped first, then structure labels removed."""
+) -> tuple[list[SceneObject], Optional[np.ndarray]]:
+    """Objects of a ScanNet annotation in `scene_dir` (mesh, segments, aggregation, optional `<scene>.txt`).
+
+    Returns the objects, boxed in the axis-aligned frame when `axisAlignment` is given, and that
+    alignment (None when absent), which the caller applies to camera poses too. Labels are mapped
+    first, then structure labels removed.
+    """
     aggregation = io.read_json_model(aggregation_path(scene_dir), Aggregation, "aggregation")
     seg_indices = io.read_json_model(segments_path(scene_dir), Segmentation, "segmentation").segIndices
     vertices = read_mesh_vertices(mesh_path(scene_dir))
@@ -200,21 +205,37 @@ def load_scannet(
     object_groups = [group for group in aggregation.segGroups if labels[group.objectId] not in structure]
 
     alignment = read_axis_alignment(meta_path(scene_dir))
-    frames, skipped = read_frames(scene_dir, instance_folder=INSTANCE_FOLDER, depth_intrinsics_required=True)
     if alignment is not None:
         vertices = vertices @ alignment[:3, :3].T + alignment[:3, 3]
-        frames = [replace(frame, c2w=alignment @ frame.c2w) for frame in frames]
     boxes = _object_boxes(vertices, np.asarray(seg_indices), object_groups, aggregation_path(scene_dir))
+    objects = [
+        SceneObject(id=group.objectId, label=labels[group.objectId], box=boxes[group.objectId])
+        for group in sorted(object_groups, key=lambda group: group.objectId)
+    ]
+    return objects, alignment
+
+
+def load_scannet(
+    scene_dir: Path,
+    *,
+    structure_labels: Iterable[str] = STRUCTURE_LABELS,
+    label_map: Optional[str | Path] = None,
+    label_column: str = "nyu40class",
+) -> Scene:
+    """Load one `scans/<scene>/` folder. Labels are mapped first, then structure labels removed."""
+    objects, alignment = read_annotation(
+        scene_dir, structure_labels=structure_labels, label_map=label_map, label_column=label_column
+    )
+    frames, skipped = read_frames(scene_dir, instance_folder=INSTANCE_FOLDER, depth_intrinsics_required=True)
+    if alignment is not None:
+        frames = [replace(frame, c2w=alignment @ frame.c2w) for frame in frames]
 
     return Scene(
         id=scene_dir.name,
         source="scannet",
         root=scene_dir,
         frames=frames,
-        objects=[
-            SceneObject(id=group.objectId, label=labels[group.objectId], box=boxes[group.objectId])
-            for group in sorted(object_groups, key=lambda group: group.objectId)
-        ],
+        objects=objects,
         depth_scale=DEPTH_SCALE,
         instance_offset=INSTANCE_OFFSET,
         skipped_frames=skipped,
