@@ -6,8 +6,10 @@ Layout, for a clip `<id>` of group `group_XXXX` under a dataset folder `<base>`:
     <base>/videos/group_XXXX/<id>.mp4
 The annotation folder is the scene folder (a scene pointer). What the loader makes of it:
 - poses: `[tx ty tz qx qy qz qw]` world-to-camera, inverted to camera-to-world. Quaternions must be
-  unit; a camera centre that jumps by more than half the clip's whole path in one step is rejected
-  (what reading camera-to-world poses as world-to-camera, or a corrupt row, produces).
+  unit; a camera centre that jumps in one step by more than a quarter of the clip's whole path (and
+  ten times the median step) is rejected: what a corrupt row produces, or camera-to-world poses
+  read as world-to-camera when the camera turns fast far from the origin. A smooth camera-to-world
+  trajectory read the wrong way stays smooth and cannot be told apart from the poses alone.
 - intrinsics: normalised `[fx/W fy/H cx/W cy/H]` per frame, scaled to each image's pixels.
 - depth: frame k is the k-th EXR of the zip in numeric name order; depth = 1 / disparity, read
   lazily by `qagen.scene.io.read_frame_depth` (depth format `exr_disparity`, needs the
@@ -38,7 +40,7 @@ POSES, INTRINSICS, MASKS, INDEXES = "poses.npy", "intrinsics.npy", "dyn_masks.np
 FRAMES_FOLDER = "frames"
 DEPTH_FORMAT = "exr_disparity"
 QUATERNION_TOLERANCE = 1e-3  # max | |q| - 1 |
-JUMP_SHARE_OF_PATH = 0.5  # one step longer than this share of the whole camera path is a jump ...
+JUMP_SHARE_OF_PATH = 0.25  # one step longer than this share of the whole camera path is a jump ...
 JUMP_OVER_MEDIAN = 10.0  # ... when it is also this many times the median step
 _DEPTH_MEMBER = re.compile(r"(\d+)\.exr")
 
@@ -96,8 +98,8 @@ def _check_centre_jumps(centres: np.ndarray, path: Path) -> None:
     if steps[k] > JUMP_SHARE_OF_PATH * whole and steps[k] > JUMP_OVER_MEDIAN * float(np.median(steps)):
         raise InputError(
             path,
-            f"the camera centre jumps by {steps[k]:.4g} between frames {k} and {k + 1}, more than half of the "
-            f"clip's whole path ({whole:.4g}): poses must be world-to-camera [tx ty tz qx qy qz qw]",
+            f"the camera centre jumps by {steps[k]:.4g} between frames {k} and {k + 1}, more than a quarter of "
+            f"the clip's whole path ({whole:.4g}): poses must be world-to-camera [tx ty tz qx qy qz qw]",
         )
 
 
