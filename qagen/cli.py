@@ -92,5 +92,26 @@ def demo_scenes(
     typer.echo(f"wrote {len(paths)} scenes to {out}")
 
 
+@app.command()
+def audit(
+    out: Path = typer.Argument(..., help="Output folder of a `qagen generate` run."),
+    tolerance: float = typer.Option(0.05, help="Flag a cell when a blind learner beats chance by more than this."),
+    min_samples: int = typer.Option(60, help="Cells with fewer records are reported but not judged."),
+) -> None:
+    """Answer balance and text-only answerability per task and format (writes audit.json)."""
+    import json
+
+    from qagen.pipeline.audit import audit as run_audit
+
+    report = run_audit(out, tolerance, min_samples)
+    (out / "audit.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for name, cell in report["cells"].items():
+        blind = "-" if cell["blind_accuracy"] is None else f"{cell['blind_accuracy']:.2f}"
+        mark = "  FLAGGED" if cell["flagged"] else ""
+        typer.echo(f"{name:55s} n={cell['records']:6d} chance={cell['chance']:.2f} blind={blind} top={cell['top_answer_share']:.2f}{mark}")
+    if report["flagged"]:
+        raise typer.Exit(code=1)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,132 @@
+"""Audit of a finished run: answer balance and text-only answerability per task x format.
+
+For every task and question format with categorical answers (select letters, judge Yes/No, choice
+colours, relation words) it reports the answer distribution and the accuracy of a blind learner
+that sees only the question text (words, digits removed, and the options' order) — a naive Bayes
+model trained on one half of the records (split by a hash of the id) and scored on the other. A
+cell is flagged when the blind learner beats uniform chance by more than `tolerance` (default 5
+points) with a margin larger than sampling noise, or when one answer is over-represented: both mean
+a model could learn the answer without looking at the images.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+WORD = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True)
+class Sample:
+    task: str
+    format: str
+    question: str
+    answer: str
+    classes: tuple[str, ...]  # every answer the question allows (letters shown, Yes/No, ...)
+    test: bool  # held-out half
+
+
+def read_samples(out: Path) -> list[Sample]:
+    """Categorical records of a run, from its InternVL shards (meta is an object there)."""
+    samples = []
+    for shard in sorted((Path(out) / "internvl").rglob("*.jsonl")):
+        for line in shard.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            sample = to_sample(record)
+            if sample is not None:
+                samples.append(sample)
+    return samples
+
+
+def to_sample(record: dict) -> Sample | None:
+    meta = record["meta"]
+    question = record["conversations"][0]["value"]
+    answer = record["conversations"][1]["value"].strip()
+    fmt = meta["format"]
+    if fmt == "select":
+        letters = re.findall(r"^([A-F])\. ", question, flags=re.M)
+        classes = tuple(letters)
+    elif fmt == "judge":
+        classes = ("Yes", "No")
+    elif meta["answer"].get("kind") == "choice" and fmt == "fill":
+        classes = tuple(sorted({m["color"] for m in meta["markers"]}))
+    else:
+        return None
+    held_out = int(hashlib.sha256(meta["template"].encode() + str(record["id"]).encode()).hexdigest(), 16) % 2 == 1
+    return Sample(meta["task"], fmt, question, answer, classes, held_out)
+
+
+def features(sample: Sample) -> list[str]:
+    text = re.sub(r"\[[\d,\s]+\]", " ", sample.question.lower())
+    words = WORD.findall(text)
+    feats = [f"w:{w}" for w in words]
+    feats += [f"b:{a}_{b}" for a, b in zip(words, words[1:])]
+    if sample.format == "select":  # option lines in order: the learner may exploit positions
+        for line in sample.question.splitlines():
+            m = re.match(r"^([A-F])\. (.*)$", line)
+            if m:
+                feats += [f"o{m.group(1)}:{w}" for w in WORD.findall(m.group(2).lower())]
+    return feats
+
+
+class NaiveBayes:
+    def __init__(self) -> None:
+        self.class_counts: Counter = Counter()
+        self.feature_counts: dict[str, Counter] = defaultdict(Counter)
+        self.totals: Counter = Counter()
+        self.vocabulary: set[str] = set()
+
+    def fit(self, samples: Iterable[Sample]) -> "NaiveBayes":
+        for s in samples:
+            self.class_counts[s.answer] += 1
+            for f in features(s):
+                self.feature_counts[s.answer][f] += 1
+                self.totals[s.answer] += 1
+                self.vocabulary.add(f)
+        return self
+
+    def predict(self, sample: Sample) -> str:
+        n, v = sum(self.class_counts.values()), len(self.vocabulary) + 1
+        feats = features(sample)
+
+        def score(c: str) -> float:
+            prior = math.log((self.class_counts[c] + 1) / (n + len(sample.classes)))
+            return prior + sum(math.log((self.feature_counts[c][f] + 1) / (self.totals[c] + v)) for f in feats)
+
+        return max(sample.classes, key=score)
+
+
+def audit_cell(samples: list[Sample], tolerance: float = 0.05, min_samples: int = 60) -> dict:
+    train = [s for s in samples if not s.test]
+    test = [s for s in samples if s.test]
+    distribution = Counter(s.answer for s in samples)
+    chance = sum(1 / len(s.classes) for s in samples) / len(samples)
+    cell = {"records": len(samples), "answers": dict(sorted(distribution.items())), "chance": round(chance, 3)}
+    top_share = max(distribution.values()) / len(samples)
+    cell["top_answer_share"] = round(top_share, 3)
+    if len(train) < min_samples // 2 or len(test) < min_samples // 2:
+        cell["blind_accuracy"] = None
+        cell["flagged"] = False
+        cell["note"] = f"fewer than {min_samples} records: not judged"
+        return cell
+    model = NaiveBayes().fit(train)
+    accuracy = sum(model.predict(s) == s.answer for s in test) / len(test)
+    noise = 2 * math.sqrt(chance * (1 - chance) / len(test))  # two standard errors
+    cell["blind_accuracy"] = round(accuracy, 3)
+    cell["flagged"] = bool(accuracy - chance > max(tolerance, noise)
+                           or top_share - chance > max(tolerance, 2 * math.sqrt(chance * (1 - chance) / len(samples))))
+    return cell
+
+
+def audit(out: Path, tolerance: float = 0.05, min_samples: int = 60) -> dict:
+    cells: dict[tuple[str, str], list[Sample]] = defaultdict(list)
+    for s in read_samples(out):
+        cells[(s.task, s.format)].append(s)
+    report = {f"{task}/{fmt}": audit_cell(samples, tolerance, min_samples) for (task, fmt), samples in sorted(cells.items())}
+    return {"tolerance": tolerance, "cells": report, "flagged": sorted(k for k, v in report.items() if v["flagged"])}

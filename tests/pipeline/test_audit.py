@@ -1,0 +1,61 @@
+"""The audit flags answers a text-only learner can guess, and passes fair ones."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from qagen.pipeline.audit import audit
+
+LABELS = ["chair", "table", "lamp", "sofa", "cup", "plant"]
+
+
+def write_run(out, rows):
+    shard = out / "internvl" / "synthetic" / "s.jsonl"
+    shard.parent.mkdir(parents=True)
+    with shard.open("w") as f:
+        for i, (question, answer, fmt) in enumerate(rows):
+            record = {"id": i, "conversations": [{"from": "human", "value": question}, {"from": "gpt", "value": answer}],
+                      "meta": {"task": "toy", "format": fmt, "template": f"toy/{fmt}/0", "answer": {"kind": "bool"}, "markers": []}}
+            f.write(json.dumps(record) + "\n")
+
+
+def judge_rows(rng, leak: bool, n=600):
+    rows = []
+    for _ in range(n):
+        a, b = rng.choice(LABELS, 2, replace=False)
+        truth = bool(rng.integers(2))
+        if leak:  # the answer follows the first label: a dataset artefact
+            truth = a in LABELS[:3]
+        rows.append((f"<image>\nIs the {a} at [1, 2] left of the {b} at [3, 4]? Answer Yes or No.", "Yes" if truth else "No", "judge"))
+    return rows
+
+
+def test_fair_answers_are_not_flagged(tmp_path):
+    write_run(tmp_path, judge_rows(np.random.default_rng(0), leak=False))
+    report = audit(tmp_path)
+    cell = report["cells"]["toy/judge"]
+    assert report["flagged"] == [] and abs(cell["blind_accuracy"] - 0.5) < 0.1
+
+
+def test_leaky_answers_are_flagged(tmp_path):
+    write_run(tmp_path, judge_rows(np.random.default_rng(0), leak=True))
+    report = audit(tmp_path)
+    assert report["flagged"] == ["toy/judge"] and report["cells"]["toy/judge"]["blind_accuracy"] > 0.65
+
+
+def test_letter_imbalance_is_flagged(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = []
+    for _ in range(400):
+        letter = "A" if rng.random() < 0.6 else str(rng.choice(list("BCD")))
+        rows.append(("How far?\nA. 1 m\nB. 2 m\nC. 3 m\nD. 4 m\nAnswer with a letter.", letter, "select"))
+    write_run(tmp_path, rows)
+    cell = audit(tmp_path)["cells"]["toy/select"]
+    assert cell["flagged"] and cell["top_answer_share"] > 0.5 and cell["chance"] == 0.25
+
+
+def test_small_cells_are_reported_but_not_judged(tmp_path):
+    write_run(tmp_path, judge_rows(np.random.default_rng(2), leak=True, n=20))
+    cell = audit(tmp_path)["cells"]["toy/judge"]
+    assert cell["blind_accuracy"] is None and not cell["flagged"] and cell["records"] == 20
