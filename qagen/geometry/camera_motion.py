@@ -14,9 +14,11 @@
    it reaches `translation_rel` (10 %) of the scene scale -- the median depth seen from the
    earlier camera, so the rule holds for non-metric captures whose depth and poses share an
    arbitrary scale; at that depth a 10 % sideways move shifts the image about as much as a 6 deg
-   pan. A rotation counts from `rotation_deg` (5 deg). A component between `ambiguous_from`
-   (half) of its threshold and the threshold is ambiguous: the caller rejects such a pair rather
-   than guess. When no component counts, the label is "Stay".
+   pan. Pan and tilt count from `rotation_deg` (5 deg), roll from `roll_deg` (10 deg): small
+   rolls are hand-held jitter, and camera-frame angles give a camera pitched down by p a roll of
+   about theta * sin(p) when it pans by theta about the vertical. A component from
+   `ambiguous_from` (0.6) of its threshold up to the threshold is ambiguous: the caller rejects
+   such a pair rather than guess. When no component counts, the label is "Stay".
 """
 from __future__ import annotations
 
@@ -97,8 +99,9 @@ def motion_components(c2w_1: np.ndarray, c2w_2: np.ndarray) -> dict[str, float]:
 @dataclass(frozen=True)
 class MotionThresholds:
     translation_rel: float = 0.10  # share of the scene scale
-    rotation_deg: float = 5.0
-    ambiguous_from: float = 0.5  # share of a threshold from which a component is ambiguous
+    rotation_deg: float = 5.0  # pan, tilt
+    roll_deg: float = 10.0
+    ambiguous_from: float = 0.6  # share of a threshold from which a component is ambiguous
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,9 @@ def motion_labels(components: dict[str, float], scale: float,
     labels, ambiguous, margins, sizes = [], [], [], {}
     for name in COMPONENTS:
         value = components[name]
-        limit = thresholds.translation_rel * scale if name in ("dolly", "truck", "pedestal") else thresholds.rotation_deg
+        limit = {"dolly": thresholds.translation_rel * scale, "truck": thresholds.translation_rel * scale,
+                 "pedestal": thresholds.translation_rel * scale, "pan": thresholds.rotation_deg,
+                 "tilt": thresholds.rotation_deg, "roll": thresholds.roll_deg}[name]
         ratio = abs(value) / limit
         if ratio >= 1.0:
             word = LABEL_WORDS[name][0 if value > 0 else 1]

@@ -3,6 +3,10 @@ its mask, otherwise on the mask pixel nearest to it; a box is the tight box of t
 
 The lifting stage already chose the pixel on the mask grid; here it is carried to the colour image
 (same optical centre, other intrinsics) and normalised to 0-1000.
+
+Pixel markers (tasks about image points, not objects, e.g. point_depth_order): a sampler puts
+`extra["points"] = {role: (image, column, row)}` on the mask/depth grid in its Candidate; a spec
+marker whose role is listed there is placed on that pixel's centre (rule "pixel").
 """
 from __future__ import annotations
 
@@ -29,9 +33,16 @@ def normalise(frame: Frame, xy: np.ndarray) -> np.ndarray:
 
 
 def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, ...]:
-    obs = ctx.index.obs
     placed = []
+    pixels = cand.extra.get("points", {})
     for spec in ctx.spec.markers:
+        if spec.role in pixels:
+            image, col, row = pixels[spec.role]
+            frame = ctx.scene.frames[cand.frames[image]]
+            (x, y), = normalise(frame, mask_to_color(frame, np.array([[col + 0.5, row + 0.5]])))
+            placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=(int(x), int(y)), rule="pixel"))
+            continue
+        obs = ctx.index.obs
         object_id, image = cand.object_id(spec.role), cand.image_of(spec.role)
         if image is None:
             image = 0

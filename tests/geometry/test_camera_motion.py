@@ -74,11 +74,20 @@ def test_tilt_and_pitch_signs():
     assert labels(b, a).labels == ("Tilt Down",)
 
 
-def test_roll_directions():
+def test_roll_directions_and_its_larger_threshold():
     a, cw = pose(), pose(roll=12)
     assert motion_components(a, cw)["roll"] == pytest.approx(-12.0)
     assert labels(a, cw).labels == ("Roll CW",)
     assert labels(cw, a).labels == ("Roll CCW",)
+    assert labels(a, pose(roll=7.0)).ambiguous == ("roll",)  # a 7 deg pan would count
+    assert labels(a, pose(roll=4.0)).labels == ("Stay",)
+
+
+def test_panning_a_pitched_camera_about_the_vertical_shows_camera_frame_roll():
+    a, b = pose(heading=0, elevation=-30), pose(heading=20, elevation=-30)
+    comp = motion_components(a, b)
+    assert comp["roll"] == pytest.approx(20 * math.sin(math.radians(30)), abs=1.0)  # ~10 deg, to first order
+    assert comp["pan"] == pytest.approx(20 * math.cos(math.radians(30)), abs=1.0)
 
 
 def test_viewer_frame_ignores_camera_pitch_but_spatialvid_uses_camera_axes():
@@ -120,7 +129,7 @@ def test_translation_threshold_scales_with_the_scene():
 
 def test_margin_is_distance_to_the_nearest_band_edge():
     call = motion_labels({"dolly": 0.3, "truck": 0.0, "pedestal": 0.0, "pan": 0.0, "tilt": 1.0, "roll": 0.0}, 2.0)
-    assert call.margin == pytest.approx(0.3)  # tilt: 0.2 thresholds, 0.3 below the band
+    assert call.margin == pytest.approx(0.4)  # tilt: 0.2 thresholds, 0.4 below the band
     call = motion_labels({"dolly": 0.22, "truck": 0.0, "pedestal": 0.0, "pan": 0.0, "tilt": 0.0, "roll": 0.0}, 2.0,
                          MotionThresholds(translation_rel=0.1))
     assert call.margin == pytest.approx(0.1)

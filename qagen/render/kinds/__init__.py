@@ -28,3 +28,4 @@ class AnswerKind(Protocol):
 KINDS: Registry = Registry("answer kind")
 
 from qagen.render.kinds import box, choice, numeric, relation  # noqa: E402,F401  (register the built-in kinds)
+from qagen.render.kinds import camera, points, text  # noqa: E402,F401  (camera motion, image points, free text)

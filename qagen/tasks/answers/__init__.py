@@ -1,3 +1,5 @@
 """Answer functions, registered by name: geometry in, answer (exact value, margin) out, or a counted Reject."""
 from qagen.tasks.answers import scene, single_view  # noqa: F401
 from qagen.tasks.answers import multi_view  # noqa: F401
+from qagen.tasks.answers import camera  # noqa: F401
+from qagen.tasks.answers import single_view_extra  # noqa: F401

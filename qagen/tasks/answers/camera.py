@@ -1,0 +1,84 @@
+"""Camera answers: how the camera moved between two views (TASKS.md "Camera change"), where the
+second camera appears in the first image, and SpatialVID's motion labels."""
+from __future__ import annotations
+
+import numpy as np
+
+from qagen.geometry.camera_motion import (
+    MotionThresholds, camera_change, motion_components, motion_labels, wrap_degrees,
+)
+from qagen.geometry.relations import round_to
+from qagen.geometry.viewer import camera_centre, world_to_camera
+from qagen.registry import ANSWERS
+from qagen.tasks.answers.common import M_STEP
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.engine import Solved
+from qagen.tasks.fact import Answer, Reject
+from qagen.tasks.pixels import median_depth
+
+DEG_STEP = 5.0
+
+
+def _change(ctx: TaskContext, cand: Candidate) -> dict[str, float]:
+    try:
+        return camera_change(ctx.c2w(cand.frames[0]), ctx.c2w(cand.frames[1]))
+    except ValueError:
+        raise Reject("camera_looks_straight_up_or_down") from None
+
+
+def _degrees(value: float, yaw: bool) -> float:
+    rounded = round_to(value, DEG_STEP)
+    return wrap_degrees(rounded) if yaw else rounded
+
+
+@ANSWERS.register("view_change")
+def view_change(ctx: TaskContext, cand: Candidate) -> Solved:
+    """Translation (right, up, forward; m) of camera 2 in camera 1's viewer frame, pitch and yaw (deg)."""
+    exact = _change(ctx, cand)
+    value = {k: round_to(v, M_STEP) if k.endswith("_m") else _degrees(v, k == "yaw_deg") for k, v in exact.items()}
+    return Solved(Answer("vector", value, exact=exact, extra={"vector": "camera_motion"}))
+
+
+@ANSWERS.register("camera_rotation")
+def camera_rotation(ctx: TaskContext, cand: Candidate) -> Solved:
+    """Yaw (+ left) and pitch (+ up) change from image 1 to image 2, in degrees rounded to 5."""
+    change = _change(ctx, cand)
+    exact = {"yaw_deg": change["yaw_deg"], "pitch_deg": change["pitch_deg"]}
+    value = {k: _degrees(v, k == "yaw_deg") for k, v in exact.items()}
+    turn = "left" if value["yaw_deg"] > 0 else "right" if value["yaw_deg"] < 0 else None
+    return Solved(Answer("vector", value, exact=exact, unit="deg", extra={"vector": "camera_rotation"}),
+                  balance_key=turn, balance_values=("left", "right"))
+
+
+@ANSWERS.register("camera_centre_projection")
+def camera_centre_projection(ctx: TaskContext, cand: Candidate) -> Solved:
+    """Where camera 2's centre projects in image 1 (0-1000) and its depth in camera 1 (m)."""
+    first = ctx.scene.frames[cand.frames[0]]
+    x, y, z = world_to_camera(camera_centre(ctx.c2w(cand.frames[1]))[None], first.c2w)[0]
+    if z <= 0:
+        raise Reject("camera_2_behind_camera_1")
+    if z < ctx.spec.margins.length_abs_m:
+        raise Reject("camera_2_too_close")  # a tiny depth makes the image position ill-conditioned
+    u, v, w = first.K_color @ np.array([x, y, z])
+    W, H = first.color_size
+    px, py = u / w / W * 1000.0, v / w / H * 1000.0
+    if not (0.0 <= px <= 1000.0 and 0.0 <= py <= 1000.0):
+        raise Reject("camera_2_outside_image_1")
+    exact = {"x": float(px), "y": float(py), "depth_m": float(z)}
+    value = {"x": int(round(px)), "y": int(round(py)), "depth_m": round_to(z, M_STEP)}
+    return Solved(Answer("vector", value, exact=exact, extra={"vector": "camera_projection"}))
+
+
+@ANSWERS.register("motion_labels")
+def motion_labels_answer(ctx: TaskContext, cand: Candidate, **thresholds) -> Solved:
+    """SpatialVID labels of the motion from the first to the last frame (FORMATS.md section 5),
+    thresholds relative to the median depth seen from the first frame; rejected when a component
+    is inside its ambiguous band."""
+    first, last = cand.frames[0], cand.frames[-1]
+    components = motion_components(ctx.c2w(first), ctx.c2w(last))
+    scale = median_depth(ctx, first)
+    call = motion_labels(components, scale, MotionThresholds(**thresholds))
+    if call.ambiguous:
+        raise Reject("motion_near_threshold")
+    answer = Answer("motion_labels", list(call.labels), exact=components, extra={"scale": scale})
+    return Solved(answer, margin=call.margin, balance_key=call.primary)

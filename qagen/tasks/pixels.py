@@ -1,0 +1,57 @@
+"""Per-frame depth for the few tasks that must look at pixels rather than the lifted index: image
+points that are not objects (point_depth_order) and the scene scale of camera-motion labels
+(median depth seen from a camera, which also holds for non-metric captures).
+
+Depth maps are read on demand and memoised in the task context (a handful at a time).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qagen.scene.io import read_depth
+from qagen.scene.model import Frame
+from qagen.tasks.context import TaskContext
+from qagen.tasks.fact import Reject
+
+DEPTHS_KEPT = 4
+
+
+def grid_intrinsics(frame: Frame) -> np.ndarray:
+    """K of the depth grid; without K_depth, K_color scaled to the depth size (as the SceneIndex reads it)."""
+    if frame.K_depth is not None:
+        return frame.K_depth
+    W, H = frame.depth_size or frame.color_size
+    return np.diag([W / frame.color_size[0], H / frame.color_size[1], 1.0]) @ frame.K_color
+
+
+def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
+    """Depth (H, W) of a frame in scene units, NaN where invalid."""
+    cached = ctx.cache.setdefault("depth_maps", {})
+    if frame_pos not in cached:
+        frame = ctx.scene.frames[frame_pos]
+        if frame.depth_path is None:
+            raise Reject("no_depth")
+        depth = read_depth(frame.depth_path, ctx.scene.depth_scale, tuple(frame.depth_size or frame.color_size))
+        depth[~(depth > 0)] = np.nan
+        if len(cached) >= DEPTHS_KEPT:
+            cached.pop(next(iter(cached)))
+        cached[frame_pos] = depth
+    return cached[frame_pos]
+
+
+def median_depth(ctx: TaskContext, frame_pos: int) -> float:
+    """Median valid depth of a frame: the scale of what its camera sees."""
+    medians = ctx.cache.setdefault("median_depth", {})
+    if frame_pos not in medians:
+        depth = frame_depth(ctx, frame_pos)
+        valid = depth[np.isfinite(depth)]
+        medians[frame_pos] = float(np.median(valid)) if valid.size else float("nan")
+    if not np.isfinite(medians[frame_pos]):
+        raise Reject("no_valid_depth")
+    return medians[frame_pos]
+
+
+def pixel_distance(frame: Frame, depth: float, col: int, row: int) -> float:
+    """Distance from the camera centre to the surface seen at pixel (col, row) with camera-z `depth`."""
+    ray = np.linalg.solve(grid_intrinsics(frame), np.array([col + 0.5, row + 0.5, 1.0]))
+    return float(depth * np.linalg.norm(ray))

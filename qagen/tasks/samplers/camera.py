@@ -1,0 +1,42 @@
+"""Two-view samplers for camera tasks: two frames of one capture some steps apart, shown in either
+order (a static scene seen from B then A is as valid as from A then B, and it balances left/right
+moves), optionally sharing visible objects so that the views overlap."""
+from __future__ import annotations
+
+import numpy as np
+
+from qagen.registry import SAMPLERS
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.fact import Reject
+
+
+def frame_pair(ctx: TaskContext, min_gap: int, max_gap: int) -> tuple[int, int]:
+    """Two frame positions min_gap..max_gap apart, in random order."""
+    n = len(ctx.scene.frames)
+    top = min(max_gap, n - 1)
+    if top < min_gap:
+        raise Reject("scene_too_short")
+    gap = int(ctx.rng.integers(min_gap, top + 1))
+    first = int(ctx.rng.integers(0, n - gap))
+    return (first, first + gap) if ctx.rng.random() < 0.5 else (first + gap, first)
+
+
+@SAMPLERS.register("camera_pair")
+def camera_pair(ctx: TaskContext, min_gap: int = 1, max_gap: int = 10, min_shared: int = 0) -> Candidate:
+    """Two images; with min_shared > 0 they must show at least that many common visible objects."""
+    first, second = frame_pair(ctx, min_gap, max_gap)
+    if min_shared > 0:
+        shared = np.intersect1d(ctx.visible_objects(first), ctx.visible_objects(second))
+        if shared.size < min_shared:
+            raise Reject("too_few_shared_objects")
+    return Candidate(frames=(first, second), roles=())
+
+
+@SAMPLERS.register("camera_clip")
+def camera_clip(ctx: TaskContext, min_gap: int = 2, max_gap: int = 8) -> Candidate:
+    """A short clip from one frame to another min_gap..max_gap frames away (either direction),
+    at most filters.max_frames frames spread evenly, ends included."""
+    first, last = frame_pair(ctx, min_gap, max_gap)
+    count = min(abs(last - first) + 1, max(2, ctx.spec.filters.max_frames))
+    frames = np.linspace(first, last, count).round().astype(int)
+    return Candidate(frames=tuple(int(f) for f in dict.fromkeys(frames.tolist())), roles=(), media="video")

@@ -1,0 +1,92 @@
+"""Samplers for the single-view tasks of SpatialForge, SpaceVista, VSI-Bench and SpatialVID:
+objects named by a label that is unique in view, pairs of image points on valid depth (pixel
+markers, no objects), and one object whose label is unique in the whole scene."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from qagen.registry import SAMPLERS
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.fact import Reject
+from qagen.tasks.pixels import frame_depth
+
+PIXEL_TRIES = 60
+
+
+def unique_label_objects(ctx: TaskContext, frame_pos: int) -> list[int]:
+    """Visible objects of a frame whose label no other visible object shares."""
+    key = ("unique_label_objects", frame_pos)
+    if key not in ctx.cache:
+        ids = [int(i) for i in ctx.visible_objects(frame_pos)]
+        counts = Counter(ctx.label(i) for i in ids)
+        ctx.cache[key] = [i for i in ids if counts[ctx.label(i)] == 1]
+    return ctx.cache[key]
+
+
+@SAMPLERS.register("labelled_objects")
+def labelled_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
+    """One frame and len(roles) visible objects, each the only one of its label in view, so the
+    question can name them by label alone; random role order."""
+    frames = [pos for pos in range(len(ctx.scene.frames)) if len(unique_label_objects(ctx, pos)) >= len(roles)]
+    if not frames:
+        raise Reject("too_few_uniquely_labelled_objects")
+    pos = int(ctx.rng.choice(frames))
+    ids = ctx.rng.choice(unique_label_objects(ctx, pos), size=len(roles), replace=False)
+    return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
+
+
+def _smooth_pixel(depth: np.ndarray, col: int, row: int, radius: int, smooth_rel: float) -> bool:
+    """Valid depth on the whole (2r+1)^2 neighbourhood, within smooth_rel of the centre: no pixel on
+    a depth edge, where a point marker would be ambiguous."""
+    patch = depth[row - radius:row + radius + 1, col - radius:col + radius + 1]
+    centre = depth[row, col]
+    return bool(np.isfinite(patch).all() and np.abs(patch - centre).max() <= smooth_rel * centre)
+
+
+def _random_pixel(ctx: TaskContext, depth: np.ndarray, border: int, radius: int, smooth_rel: float,
+                  away_from: tuple[int, int] | None, min_apart: float) -> tuple[int, int]:
+    H, W = depth.shape
+    for _ in range(PIXEL_TRIES):
+        col, row = int(ctx.rng.integers(border, W - border)), int(ctx.rng.integers(border, H - border))
+        if away_from is not None and np.hypot(col - away_from[0], row - away_from[1]) < min_apart:
+            continue
+        if _smooth_pixel(depth, col, row, radius, smooth_rel):
+            return col, row
+    raise Reject("no_smooth_valid_pixel")
+
+
+@SAMPLERS.register("pixel_pair")
+def pixel_pair(ctx: TaskContext, border: float = 0.05, min_apart: float = 0.15, radius: int = 1,
+               smooth_rel: float = 0.05) -> Candidate:
+    """One frame and two pixels on valid, locally smooth depth (roles a, b as pixel markers in
+    extra["points"]), at least `border` of the image size from its edges and `min_apart` of the
+    image diagonal from each other. Needs no labels, instances or metric depth."""
+    pos = int(ctx.rng.integers(len(ctx.scene.frames)))
+    depth = frame_depth(ctx, pos)
+    H, W = depth.shape
+    edge = max(radius, int(round(border * min(W, H))))
+    apart = min_apart * float(np.hypot(W, H))
+    a = _random_pixel(ctx, depth, edge, radius, smooth_rel, None, apart)
+    b = _random_pixel(ctx, depth, edge, radius, smooth_rel, a, apart)
+    return Candidate(frames=(pos,), roles=(), extra={"points": {"a": (0, *a), "b": (0, *b)}})
+
+
+@SAMPLERS.register("scene_unique_object")
+def scene_unique_object(ctx: TaskContext) -> Candidate:
+    """One object whose label is unique in the scene (so the label alone refers to it), shown with
+    filters.max_frames frames spread over the capture that include at least one where it is
+    visible; without frames (meta-info scenes) the question has no media."""
+    counts = Counter(o.label for o in ctx.scene.objects)
+    unique = [o.id for o in ctx.scene.objects if counts[o.label] == 1]
+    if not unique:
+        raise Reject("no_uniquely_labelled_object")
+    object_id = int(ctx.rng.choice(unique))
+    n = len(ctx.scene.frames)
+    if n == 0:
+        return Candidate(frames=(), roles=(("a", object_id, None),), media="none")
+    frames = tuple(int(p) for p in np.unique(np.linspace(0, n - 1, min(n, ctx.spec.filters.max_frames)).round()))
+    if ctx.index is not None and not any(object_id in ctx.visible_objects(p) for p in frames):
+        raise Reject("object_not_seen_in_clip")
+    return Candidate(frames=frames, roles=(("a", object_id, None),), media="video")
