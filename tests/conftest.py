@@ -73,3 +73,90 @@ def pipeline_root(tmp_path_factory) -> Path:
     for seed in PIPELINE_SEEDS:
         write_native(shrink(build_world(f"room_{seed:04d}", seed), 12, (160, 120)), root)
     return root
+
+
+# ------------------------------------------------------------------------------------------------
+# multi_view_*: a furnished room seen from 16 views (every second frame of its walk, small images):
+# multi-view tasks need views that overlap only in part and several visible objects per view,
+# with repeated labels (matching against same-label objects, references by marker colour).
+
+MULTI_VIEW_SEED = 5
+MULTI_VIEW_FRAMES = 16
+MULTI_VIEW_STEP = 2
+
+
+@pytest.fixture(scope="session")
+def multi_view_world() -> World:
+    world = build_world("multi_view_0005", MULTI_VIEW_SEED)
+    return shrink(replace(world, poses=world.poses[::MULTI_VIEW_STEP]), MULTI_VIEW_FRAMES, SMALL_WORLD_SIZE)
+
+
+@pytest.fixture(scope="session")
+def multi_view_native_dir(multi_view_world, tmp_path_factory) -> Path:
+    """`multi_view_world` written in the native layout; returns the scene folder."""
+    return write_native(multi_view_world, tmp_path_factory.mktemp("multi_view_native"))
+
+
+# ------------------------------------------------------------------------------------------------
+# camera_world*: a room along its whole camera walk (every third frame, small images): camera tasks
+# need views far apart on the walk that still share objects, e.g. the second camera seen in the
+# first image (camera_motion_infer), which the 10-frame small world never has. Shared: copy
+# before changing.
+
+CAMERA_WORLD_SEED = 5  # objects in the middle of the room: views across it share them
+CAMERA_WORLD_STEP = 3
+
+
+@pytest.fixture(scope="session")
+def camera_world() -> World:
+    world = build_world("camera_0005", CAMERA_WORLD_SEED)
+    poses = world.poses[::CAMERA_WORLD_STEP]
+    return shrink(replace(world, poses=poses), len(poses), SMALL_WORLD_SIZE)
+
+
+@pytest.fixture(scope="session")
+def camera_world_native_dir(camera_world, tmp_path_factory) -> Path:
+    """`camera_world` written in the native layout; returns the scene folder."""
+    return write_native(camera_world, tmp_path_factory.mktemp("camera_world_native"))
+
+
+# ------------------------------------------------------------------------------------------------
+# imagination_*: a room with 13 objects (5 chairs, 5 labels seen once) over 20 views (every second
+# frame of its walk, small images): observer-moved and relative-direction tasks need several
+# objects per view, clips where some objects are never seen together, and uniquely named objects.
+
+IMAGINATION_SEED = 7
+IMAGINATION_FRAMES = 20
+IMAGINATION_STEP = 2
+
+
+@pytest.fixture(scope="session")
+def imagination_world() -> World:
+    world = build_world("imagination_0007", IMAGINATION_SEED)
+    return shrink(replace(world, poses=world.poses[::IMAGINATION_STEP]), IMAGINATION_FRAMES, SMALL_WORLD_SIZE)
+
+
+@pytest.fixture(scope="session")
+def imagination_native_dir(imagination_world, tmp_path_factory) -> Path:
+    """`imagination_world` written in the native layout; returns the scene folder."""
+    return write_native(imagination_world, tmp_path_factory.mktemp("imagination_native"))
+
+
+# ------------------------------------------------------------------------------------------------
+# clip_world*: an L-shaped room (seed 4, 16 objects) along its whole camera walk, consecutive
+# frames, small images: clip tasks (frame sets, appearance order, existence) need objects that come
+# and go over 8-16 frames, and routes (nav) need a room with furniture to walk around.
+
+CLIP_WORLD_SEED = 4
+
+
+@pytest.fixture(scope="session")
+def clip_world() -> World:
+    world = build_world("clip_0004", CLIP_WORLD_SEED)
+    return shrink(world, len(world.poses), SMALL_WORLD_SIZE)
+
+
+@pytest.fixture(scope="session")
+def clip_world_native_dir(clip_world, tmp_path_factory) -> Path:
+    """`clip_world` written in the native layout; returns the scene folder."""
+    return write_native(clip_world, tmp_path_factory.mktemp("clip_world_native"))

@@ -154,9 +154,11 @@ def multi_view_objects(ctx: TaskContext, roles: list[str], images: Sequence[int]
 
 @SAMPLERS.register("matching_views")
 def matching_views(ctx: TaskContext, overlap: Sequence[float] = DEFAULT_OVERLAP,
-                   object_overlap: Sequence[float] = (0.0, 1.0)) -> Candidate:
+                   object_overlap: Sequence[float] = (0.0, 1.0), prefer_repeated_labels: bool = False) -> Candidate:
     """Two views in the overlap band and one object (`a`, marked on the first) visible in both,
-    with its own covisibility in the `object_overlap` band."""
+    with its own covisibility in the `object_overlap` band. With `prefer_repeated_labels`, objects
+    whose label another visible object of the second view shares are taken whenever there are any
+    (matching then needs more than the category)."""
     table = ViewTable.of(ctx)
     first = first_view(ctx, table)
     row = table.overlap(first)
@@ -164,9 +166,21 @@ def matching_views(ctx: TaskContext, overlap: Sequence[float] = DEFAULT_OVERLAP,
     seconds = seconds[seconds != first]
     shared = table.visible[first][None] & table.visible[seconds]
     own = table.object_overlap(first, seconds)
-    ok = shared & (own >= object_overlap[0]) & (own <= object_overlap[1])
-    pairs = np.argwhere(ok)
+    pairs = np.argwhere(shared & (own >= object_overlap[0]) & (own <= object_overlap[1]))
     if pairs.size == 0:
         raise Reject("no_object_seen_in_both_views")
+    if prefer_repeated_labels:
+        repeated = _repeated_labels(ctx, table)[seconds[pairs[:, 0]], pairs[:, 1]]
+        if repeated.any():
+            pairs = pairs[repeated]
     second, col = pairs[int(ctx.rng.integers(len(pairs)))]
     return Candidate(frames=(first, int(seconds[second])), roles=(("a", int(table.objects[col]), 0),))
+
+
+def _repeated_labels(ctx: TaskContext, table: ViewTable) -> np.ndarray:
+    """(F, O) bool: the object's label is shared by another object visible in that view."""
+    if "repeated_labels" not in ctx.cache:
+        labels = np.array([ctx.label(int(i)) for i in table.objects])
+        same = (labels[:, None] == labels[None]) & ~np.eye(labels.size, dtype=bool)  # (O, O)
+        ctx.cache["repeated_labels"] = (table.visible.astype(int) @ same.astype(int)) > 0
+    return ctx.cache["repeated_labels"]
