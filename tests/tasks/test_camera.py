@@ -1,0 +1,290 @@
+"""Camera tasks against ground truth recomputed here from the synthetic World (poses, K) and the
+depth PNGs on disk, with plain numpy: view_change_infer, camera_rotation, camera_motion_infer,
+camera_motion_label; and a non-metric copy of a scene on which the scale-free tasks run while the
+metric ones are reported as capability gaps."""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import qagen
+from qagen.cli import app
+from qagen.pipeline import catalogue
+from qagen.registry import ANSWERS
+from qagen.scene.index import SceneIndex
+from qagen.scene.loaders import load_scene
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.fact import Reject
+
+UP = np.array([0.0, 0.0, 1.0])
+LABEL_THRESHOLDS = {"translation_rel": 0.10, "rotation_deg": 5.0, "roll_deg": 10.0, "ambiguous_from": 0.6}
+
+
+def round_step(x, step):
+    return round(round(x / step) * step, 6)
+
+
+def wrap(angle):
+    a = (angle + 180.0) % 360.0 - 180.0
+    return 180.0 if a == -180.0 else a
+
+
+def gt_change(world, f1, f2):
+    """TASKS.md camera change, written out from the definitions."""
+    p1, p2 = world.poses[f1], world.poses[f2]
+    forward = p1[:3, 2] * [1, 1, 0]
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, UP)
+    move = p2[:3, 3] - p1[:3, 3]
+    elevation = [math.degrees(math.asin(p[2, 2])) for p in (p1, p2)]
+    heading = [math.degrees(math.atan2(p[1, 2], p[0, 2])) for p in (p1, p2)]
+    return {"right_m": move @ right, "up_m": move[2], "forward_m": move @ forward,
+            "pitch_deg": elevation[1] - elevation[0], "yaw_deg": wrap(heading[1] - heading[0])}
+
+
+def truth(qa):
+    answer = qa.meta["answer"]
+    return answer["fact"] if answer["kind"] == "bool" else answer
+
+
+@pytest.fixture(scope="module")
+def small_records(small_world_native_dir):
+    scene = qagen.load(small_world_native_dir)
+    tasks = ["view_change_infer", "camera_rotation", "camera_motion_label"]
+    out = {t: [] for t in tasks}
+    for qa in qagen.generate(scene, tasks=tasks, seed=5):
+        out[qa.task].append(qa)
+    return out
+
+
+@pytest.fixture(scope="module")
+def walk_records(camera_world_native_dir):
+    scene = qagen.load(camera_world_native_dir)
+    return list(qagen.generate(scene, tasks=["camera_motion_infer"], seed=2))
+
+
+def test_view_change_matches_poses(small_records, small_world):
+    records = small_records["view_change_infer"]
+    assert len(records) == 16
+    for qa in records:
+        f1, f2 = qa.meta["frames"]
+        assert 2 <= abs(f2 - f1) <= 12
+        exact = gt_change(small_world, f1, f2)
+        for key, value in exact.items():
+            assert truth(qa)["exact"][key] == pytest.approx(value, abs=1e-6), key
+            step = 0.1 if key.endswith("_m") else 5.0
+            want = round_step(value, step)
+            assert truth(qa)["value"][key] == (wrap(want) if key == "yaw_deg" else want)
+    assert {qa.meta["frames"][0] < qa.meta["frames"][1] for qa in records} == {True, False}  # both orders
+
+
+def test_view_change_fill_spells_signed_components(small_records):
+    qa = next(q for q in small_records["view_change_infer"] if q.format == "fill")
+    v = truth(qa)["value"]
+    words = [("right", "left", "right_m", "m"), ("up", "down", "up_m", "m"), ("forward", "backward", "forward_m", "m")]
+    for positive, negative, key, unit in words:
+        text = f"{abs(v[key]):g} {unit} {negative if v[key] < 0 else positive}"
+        assert text in qa.answer, (text, qa.answer)
+    assert f"yaw {abs(v['yaw_deg']):g}° {'right' if v['yaw_deg'] < 0 else 'left'}" in qa.answer
+
+
+def test_camera_rotation_matches_poses_and_balances_turns(small_records, small_world):
+    records = small_records["camera_rotation"]
+    assert records
+    for fmt in ("fill", "select", "sentence"):
+        turns = Counter()
+        for qa in (q for q in records if q.format == fmt):
+            f1, f2 = qa.meta["frames"]
+            exact = gt_change(small_world, f1, f2)
+            assert truth(qa)["exact"]["yaw_deg"] == pytest.approx(exact["yaw_deg"], abs=1e-6)
+            assert truth(qa)["exact"]["pitch_deg"] == pytest.approx(exact["pitch_deg"], abs=1e-6)
+            assert truth(qa)["value"] == {"yaw_deg": wrap(round_step(exact["yaw_deg"], 5)),
+                                          "pitch_deg": round_step(exact["pitch_deg"], 5)}
+            yaw = truth(qa)["value"]["yaw_deg"]
+            turns["left" if yaw > 0 else "right" if yaw < 0 else "none"] += 1
+        assert abs(turns["left"] - turns["right"]) <= 1, (fmt, turns)
+
+
+def test_camera_rotation_select_distractors_differ_by_the_margin(small_records):
+    for qa in (q for q in small_records["camera_rotation"] if q.format == "select"):
+        options, value = qa.meta["answer"]["options"], qa.meta["answer"]["value"]
+        assert options[ord(qa.answer) - ord("A")] == value
+        for i, a in enumerate(options):
+            for b in options[i + 1:]:
+                assert abs(a["yaw_deg"] - b["yaw_deg"]) >= 10 or abs(a["pitch_deg"] - b["pitch_deg"]) >= 10
+            assert -180 < a["yaw_deg"] <= 180
+
+
+def test_camera_motion_infer_projects_the_second_centre(walk_records, camera_world):
+    K, W, H = camera_world.K, camera_world.width, camera_world.height
+    assert len(walk_records) >= 12
+    for qa in walk_records:
+        f1, f2 = qa.meta["frames"]
+        p1 = camera_world.poses[f1]
+        cam = p1[:3, :3].T @ (camera_world.poses[f2][:3, 3] - p1[:3, 3])
+        u, v = (K @ cam)[:2] / cam[2]
+        exact = truth(qa)["exact"]
+        assert exact["depth_m"] == pytest.approx(cam[2], abs=1e-6) and cam[2] >= 0.15
+        assert (exact["x"], exact["y"]) == (pytest.approx(u / W * 1000, abs=1e-6), pytest.approx(v / H * 1000, abs=1e-6))
+        assert 0 <= u <= W and 0 <= v <= H
+        assert truth(qa)["value"] == {"x": round(u / W * 1000), "y": round(v / H * 1000), "depth_m": round_step(cam[2], 0.1)}
+
+
+def test_camera_motion_infer_rejects_exactly_the_pairs_out_of_view(camera_world_native_dir, camera_world):
+    scene = load_scene(camera_world_native_dir, loader="native")
+    ctx = TaskContext(scene, SceneIndex.build(scene), catalogue.load().specs["camera_motion_infer"],
+                      np.random.default_rng(0))
+    answer = ANSWERS.get("camera_centre_projection")
+    K, W, H = camera_world.K, camera_world.width, camera_world.height
+    reasons = Counter()
+    for i in range(len(scene.frames)):
+        for j in range(len(scene.frames)):
+            if i == j:
+                continue
+            cam = camera_world.poses[i][:3, :3].T @ (camera_world.poses[j][:3, 3] - camera_world.poses[i][:3, 3])
+            u, v = (K @ cam)[:2] / cam[2]
+            if cam[2] <= 0:
+                expected = "camera_2_behind_camera_1"
+            elif cam[2] < 0.15:
+                expected = "camera_2_too_close"
+            elif not (0 <= u <= W and 0 <= v <= H):
+                expected = "camera_2_outside_image_1"
+            else:
+                expected = None
+            try:
+                answer(ctx, Candidate((i, j), ()))
+                got = None
+            except Reject as rej:
+                got = rej.reason
+            assert got == expected, (i, j)
+            reasons[got] += 1
+    assert reasons[None] > 20 and reasons["camera_2_behind_camera_1"] > 20 and reasons["camera_2_outside_image_1"] > 20
+
+
+def rotation(axis, degrees):
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    i, j = [k for k in range(3) if k != axis]
+    out = np.eye(3)
+    out[i, i], out[i, j], out[j, i], out[j, j] = c, -s, s, c
+    return out if axis != 1 else out.T  # about y the sine signs swap (right-handed)
+
+
+def gt_labels(components, scale):
+    """SpatialVID labels from FORMATS.md section 5 with the documented thresholds; None if ambiguous."""
+    words = {"dolly": ("Dolly In", "Dolly Out"), "truck": ("Truck Right", "Truck Left"),
+             "pedestal": ("Pedestal Down", "Pedestal Up"), "pan": ("Pan Left", "Pan Right"),
+             "tilt": ("Tilt Down", "Tilt Up"), "roll": ("Roll CCW", "Roll CW")}
+    limits = {"dolly": 0.1 * scale, "truck": 0.1 * scale, "pedestal": 0.1 * scale, "pan": 5.0, "tilt": 5.0, "roll": 10.0}
+    labels = []
+    for name, (pos, neg) in words.items():
+        ratio = abs(components[name]) / limits[name]
+        if 0.6 <= ratio < 1.0:
+            return None
+        if ratio >= 1.0:
+            labels.append(pos if components[name] > 0 else neg)
+    return labels or ["Stay"]
+
+
+def test_camera_motion_labels_follow_formats_section_5(small_records, small_world, small_world_native_dir):
+    records = small_records["camera_motion_label"]
+    assert len(records) == 32
+    for qa in records:
+        frames = qa.meta["frames"]
+        assert 2 <= abs(frames[-1] - frames[0]) <= 6 and len(frames) <= 4
+        assert frames == sorted(frames) or frames == sorted(frames, reverse=True)
+        p1, p2 = small_world.poses[frames[0]], small_world.poses[frames[-1]]
+        w2c_1, w2c_2 = p1[:3, :3].T, p2[:3, :3].T
+        x, y, z = w2c_1 @ (p2[:3, 3] - p1[:3, 3])
+        exact = truth(qa)["exact"]
+        assert (exact["truck"], exact["pedestal"], exact["dolly"]) == (
+            pytest.approx(x, abs=1e-9), pytest.approx(y, abs=1e-9), pytest.approx(z, abs=1e-9))
+        # the reported angles rebuild R2 R1^T as Rz(roll) Rx(pitch) Ry(yaw) (extrinsic y-x-z)
+        rebuilt = rotation(2, exact["roll"]) @ rotation(0, exact["tilt"]) @ rotation(1, exact["pan"])
+        np.testing.assert_allclose(rebuilt, w2c_2 @ w2c_1.T, atol=1e-9)
+        assert abs(exact["tilt"]) < 90
+        depth = np.asarray(Image.open(small_world_native_dir / "depth" / f"{frames[0]:06d}.png")).astype(float) / 1000
+        scale = float(np.median(depth[depth > 0]))
+        assert truth(qa)["scale"] == pytest.approx(scale, rel=1e-6)
+        assert truth(qa)["value"] == gt_labels(exact, scale)
+        if qa.format == "fill":
+            assert qa.answer == ", ".join(truth(qa)["value"])
+        if qa.format == "judge":
+            assert qa.answer == ("Yes" if qa.meta["answer"]["claim"] == truth(qa)["value"] else "No")
+
+
+def test_rotation_helper_matches_the_convention():
+    # Ry(90) turns camera z (forward) to camera +x: the same sign as Ry in FORMATS' Euler angles
+    np.testing.assert_allclose(rotation(1, 90) @ [0, 0, 1], [1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(rotation(2, 90) @ [1, 0, 0], [0, 1, 0], atol=1e-12)
+
+
+def test_camera_motion_labels_are_not_dominated_by_one_label(small_records):
+    for fmt in ("fill", "select", "sentence", "judge"):
+        primary = Counter()
+        for qa in (q for q in small_records["camera_motion_label"] if q.format == fmt):
+            exact, scale = truth(qa)["exact"], truth(qa)["scale"]
+            limits = {"dolly": 0.1 * scale, "truck": 0.1 * scale, "pedestal": 0.1 * scale, "pan": 5, "tilt": 5, "roll": 10}
+            top = max(limits, key=lambda k: abs(exact[k]) / limits[k])
+            primary[(top, exact[top] > 0)] += 1  # the largest motion and its direction: one label
+        assert len(primary) >= 2 and max(primary.values()) - min(primary.values()) <= 1, (fmt, primary)
+    for qa in (q for q in small_records["camera_motion_label"] if q.format == "select"):
+        options = qa.meta["answer"]["options"]
+        assert len({tuple(o) for o in options}) == 4 and options[ord(qa.answer) - ord("A")] == truth(qa)["value"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Non-metric scenes
+
+SCALE = 1.7
+
+
+def write_non_metric_copy(scene_dir: Path, target: Path) -> Path:
+    """The scene with every length multiplied by SCALE (poses, boxes, room, depth) and metric false."""
+    shutil.copytree(scene_dir, target)
+    meta = json.loads((target / "scene.json").read_text())
+    meta["metric"] = False
+    for obj in meta["objects"]:
+        obj["box"]["center"] = [v * SCALE for v in obj["box"]["center"]]
+        obj["box"]["size"] = [v * SCALE for v in obj["box"]["size"]]
+    meta["room"]["floor_polygon"] = [[x * SCALE, y * SCALE] for x, y in meta["room"]["floor_polygon"]]
+    meta["room"]["height"] *= SCALE
+    (target / "scene.json").write_text(json.dumps(meta))
+    for pose_file in (target / "pose").iterdir():
+        pose = np.loadtxt(pose_file)
+        pose[:3, 3] *= SCALE
+        np.savetxt(pose_file, pose, fmt="%.17g")
+    for depth_file in (target / "depth").iterdir():
+        depth = np.asarray(Image.open(depth_file)).astype(float)
+        Image.fromarray(np.rint(depth * SCALE).astype(np.uint16)).save(depth_file)
+    return target
+
+
+def test_non_metric_scene_runs_scale_free_tasks_and_reports_metric_ones(small_world_native_dir, tmp_path):
+    scene_dir = write_non_metric_copy(small_world_native_dir, tmp_path / "data" / small_world_native_dir.name)
+    out = tmp_path / "out"
+    tasks = "camera_motion_label,point_depth_order,view_change_infer,near_far,object_dimension"
+    result = CliRunner().invoke(app, ["generate", "--data", str(scene_dir.parent), "--tasks", tasks, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    scene_id = json.loads((scene_dir / "scene.json").read_text())["id"]
+    assert manifest["capability_gaps"] == {scene_id: {t: ["metric"] for t in ("near_far", "object_dimension",
+                                                                             "view_change_infer")}}
+    for task in ("camera_motion_label", "point_depth_order"):
+        assert sum(sum(v.values()) for v in manifest["counts"][task].values()) > 0, task
+
+    # same seeds, same candidates: the scale-free answers do not change with the scale
+    tasks = ["camera_motion_label", "point_depth_order"]
+    metric = list(qagen.generate(qagen.load(small_world_native_dir), tasks=tasks, seed=9))
+    scaled = list(qagen.generate(qagen.load(scene_dir), tasks=tasks, seed=9))
+    assert len(metric) == len(scaled) > 20
+    for a, b in zip(metric, scaled):
+        assert (a.id, a.meta["frames"], a.meta["markers"], a.answer) == (b.id, b.meta["frames"], b.meta["markers"], b.answer)
+        assert truth(a)["value"] == truth(b)["value"]
