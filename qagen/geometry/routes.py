@@ -68,7 +68,7 @@ def _grid(free: BaseGeometry, origin: np.ndarray, heading_deg: float, cell: floa
 
 
 def grid_route(free: BaseGeometry, start_xy, heading_deg: float, goal: BaseGeometry, reach: float,
-               cell: float = 0.1, turn_cost: float = 0.1) -> Optional[np.ndarray]:
+               cell: float = 0.1, turn_cost: float = 0.2) -> Optional[np.ndarray]:
     """Waypoints (K, 2) from the start to the first point within `reach` of `goal`, start and end
     included, one per change of direction; None when the start is not free or no goal cell can be
     reached."""

@@ -8,14 +8,19 @@ from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
 
 
-def _clip(ctx: TaskContext, length: int, stride: int) -> tuple[int, ...]:
-    n = len(ctx.scene.frames)
+def every_clip(n_frames: int, length: int, stride: int) -> list[tuple[int, ...]]:
+    """Every clip of `length` frames taken every `stride` frames, one per start; the stride shrinks
+    (and the clip shortens) when the capture is too short for it."""
     span = (length - 1) * stride + 1
-    if span > n:
-        stride = max(1, (n - 1) // max(1, length - 1))
-        span = min(n, (length - 1) * stride + 1)
-    start = int(ctx.rng.integers(0, n - span + 1))
-    return tuple(range(start, start + span, stride))[:length]
+    if span > n_frames:
+        stride = max(1, (n_frames - 1) // max(1, length - 1))
+        span = min(n_frames, (length - 1) * stride + 1)
+    return [tuple(range(start, start + span, stride))[:length] for start in range(n_frames - span + 1)]
+
+
+def _clip(ctx: TaskContext, length: int, stride: int) -> tuple[int, ...]:
+    clips = every_clip(len(ctx.scene.frames), length, stride)
+    return clips[int(ctx.rng.integers(0, len(clips)))]
 
 
 @SAMPLERS.register("video_clip")

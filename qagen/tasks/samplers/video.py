@@ -1,0 +1,154 @@
+"""Video samplers: an ordered clip and the objects (or label) a clip question is about.
+
+Whether a frame *shows* an object is decided on pixels alone (see `clip_presence`): truncation does
+not matter for "is it in the frame", only for placing markers and measuring, which use the
+TASKS.md visibility (ctx.visible_rows) as everywhere else.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from qagen.registry import SAMPLERS
+from qagen.tasks.context import REFERENCE_AREA, Candidate, TaskContext
+from qagen.tasks.fact import Reject
+from qagen.tasks.samplers.clips import every_clip, scene_overview, video_clip
+from qagen.tasks.samplers.single_view import _well_separated
+
+NONE, PARTLY, SHOWN = 0, 1, 2
+STRAY_SHARE = 0.1  # fewer mask pixels than this share of min_pixels are mask noise, not a sighting
+
+
+def pixel_table(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
+    """(object ids, pixels[object, frame position]) over the whole scene (memoised per context)."""
+    if "pixel_table" not in ctx.cache:
+        obs = ctx.index.obs
+        ids = np.array(sorted(o.id for o in ctx.scene.objects), dtype=np.int64)
+        table = np.zeros((len(ids), len(ctx.scene.frames)), dtype=np.int64)
+        table[np.searchsorted(ids, obs["object"]), obs["frame"]] = obs["pixels"]
+        ctx.cache["pixel_table"] = (ids, table)
+    return ctx.cache["pixel_table"]
+
+
+def presence_states(ctx: TaskContext, frames: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(object ids, state[object, clip index]) for every object of the scene over the clip.
+
+    SHOWN: at least min_pixels of its mask (scaled with the mask area); NONE: fewer than
+    STRAY_SHARE of that; PARTLY in between (neither answer is safe there).
+    """
+    ids, table = pixel_table(ctx)
+    size = ctx.index.mask_size[list(frames)]
+    needed = ctx.spec.filters.min_pixels * (size[:, 0] * size[:, 1]) / REFERENCE_AREA
+    pixels = table[:, list(frames)]
+    states = np.where(pixels >= needed, SHOWN, np.where(pixels >= STRAY_SHARE * needed, PARTLY, NONE))
+    return ids, states
+
+
+def referable_by_label(ctx: TaskContext, ids: np.ndarray, states: np.ndarray) -> np.ndarray:
+    """Ids shown somewhere in the clip whose label no other object seen in the clip shares."""
+    seen = ids[(states > NONE).any(axis=1)]
+    counts = Counter(ctx.label(int(i)) for i in seen)
+    shown = ids[(states == SHOWN).any(axis=1)]
+    return np.array([i for i in shown if counts[ctx.label(int(i))] == 1], dtype=np.int64)
+
+
+def visible_in(ctx: TaskContext, frames: tuple[int, ...]) -> dict[int, list[int]]:
+    """object id -> indices into `frames` where it is visible (markers can be placed there)."""
+    where: dict[int, list[int]] = {}
+    for k, pos in enumerate(frames):
+        for oid in ctx.visible_objects(pos):
+            where.setdefault(int(oid), []).append(k)
+    return where
+
+
+@SAMPLERS.register("video_objects")
+def video_objects(ctx: TaskContext, roles: list[str], min_distinct_frames: int = 2) -> Candidate:
+    """A clip and len(roles) distinct objects, each marked in a clip frame where it is visible;
+    the marked frames differ as far as possible and at least `min_distinct_frames` of them do."""
+    frames = video_clip(ctx).frames
+    where = visible_in(ctx, frames)
+    if len(where) < len(roles):
+        raise Reject("too_few_visible_objects")
+    ids = ctx.rng.choice(sorted(where), size=len(roles), replace=False)
+    images: list[int] = []
+    for oid in ids:
+        unused = [k for k in where[int(oid)] if k not in images]
+        images.append(int(ctx.rng.choice(unused or where[int(oid)])))
+    if len(set(images)) < min(min_distinct_frames, len(roles)):
+        raise Reject("objects_only_in_one_frame")
+    if not _well_separated(ctx, ids):
+        raise Reject("objects_too_close")
+    return Candidate(frames=frames, roles=tuple((r, int(i), k) for r, i, k in zip(roles, ids, images)), media="video")
+
+
+@SAMPLERS.register("clip_objects")
+def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool = False) -> Candidate:
+    """A clip and len(roles) objects it shows, named by label (unique among the objects seen in
+    the clip), in random role order; no markers (a marker would tell where the object is).
+    `distinct_first_frames`: the objects first show in different frames (random frames, then a
+    random object first shown in each), so order questions are not wasted on ties."""
+    frames = video_clip(ctx).frames
+    ids, states = presence_states(ctx, frames)
+    pool = referable_by_label(ctx, ids, states)
+    if distinct_first_frames:
+        first = {int(i): int(np.argmax(states[np.searchsorted(ids, i)] == SHOWN)) for i in pool}
+        groups = sorted(set(first.values()))
+        if len(groups) < len(roles):
+            raise Reject("too_few_first_frames")
+        picked = ctx.rng.choice(groups, size=len(roles), replace=False)
+        picks = [int(ctx.rng.choice([i for i in pool if first[int(i)] == g])) for g in picked]
+    else:
+        if len(pool) < len(roles):
+            raise Reject("too_few_objects_named_by_label")
+        picks = ctx.rng.choice(pool, size=len(roles), replace=False)
+    return Candidate(frames=frames, roles=tuple((r, int(i), None) for r, i in zip(roles, picks)), media="video")
+
+
+def _clips_by_label(ctx: TaskContext, length: int) -> dict[str, tuple[list, list]]:
+    """label -> (clips of `length` frames showing an object of it, clips with no sign of any),
+    for the labels that have both (memoised per clip length)."""
+    key = ("clips_by_label", length)
+    if key not in ctx.cache:
+        f = ctx.spec.filters
+        ids, _ = pixel_table(ctx)
+        labels = np.array([ctx.label(int(i)) for i in ids])
+        found: dict[str, tuple[list, list]] = {label: ([], []) for label in set(labels.tolist())}
+        for clip in every_clip(len(ctx.scene.frames), length, f.frame_stride):
+            states = presence_states(ctx, clip)[1]
+            for label in found:
+                rows = states[labels == label]
+                if (rows == SHOWN).any():
+                    found[label][0].append(clip)
+                elif (rows == NONE).all():
+                    found[label][1].append(clip)
+        ctx.cache[key] = {label: clips for label, clips in found.items() if clips[0] and clips[1]}
+    return ctx.cache[key]
+
+
+@SAMPLERS.register("label_clip")
+def label_clip(ctx: TaskContext) -> Candidate:
+    """A label and a clip that shows it or not, 50/50, with the label drawn from the same
+    distribution whatever the answer: uniform over the scene's labels that have both a clip
+    showing them and a clip without any sign of them (so the label alone says nothing)."""
+    f = ctx.spec.filters
+    answerable = _clips_by_label(ctx, int(ctx.rng.integers(f.min_frames, f.max_frames + 1)))
+    if not answerable:
+        raise Reject("no_label_both_shown_and_absent")
+    label = str(ctx.rng.choice(sorted(answerable)))
+    options = answerable[label][0 if ctx.rng.integers(2) else 1]
+    frames = options[int(ctx.rng.integers(len(options)))]
+    return Candidate(frames=frames, roles=(), media="video", extra={"label": label})
+
+
+@SAMPLERS.register("overview_start_goal")
+def overview_start_goal(ctx: TaskContext, roles: list[str] = ("start", "goal")) -> Candidate:
+    """Frames spread over the whole capture and two objects seen in them, each marked in one of
+    the frames where it is visible (the route runs from the first role's object to the second's)."""
+    frames = scene_overview(ctx).frames
+    where = visible_in(ctx, frames)
+    if len(where) < len(roles):
+        raise Reject("too_few_visible_objects")
+    ids = ctx.rng.choice(sorted(where), size=len(roles), replace=False)
+    return Candidate(frames=frames, roles=tuple((r, int(i), int(ctx.rng.choice(where[int(i)])))
+                                                for r, i in zip(roles, ids)), media="video")
