@@ -160,25 +160,3 @@ def clip_world() -> World:
 def clip_world_native_dir(clip_world, tmp_path_factory) -> Path:
     """`clip_world` written in the native layout; returns the scene folder."""
     return write_native(clip_world, tmp_path_factory.mktemp("clip_world_native"))
-
-
-# ------------------------------------------------------------------------------------------------
-# multi_view_*: a furnished room seen from 16 views (every second frame of its walk, small images):
-# multi-view tasks need views that overlap only in part and several visible objects per view,
-# with repeated labels (matching against same-label objects, references by marker colour).
-
-MULTI_VIEW_SEED = 5
-MULTI_VIEW_FRAMES = 16
-MULTI_VIEW_STEP = 2
-
-
-@pytest.fixture(scope="session")
-def multi_view_world() -> World:
-    world = build_world("multi_view_0005", MULTI_VIEW_SEED)
-    return shrink(replace(world, poses=world.poses[::MULTI_VIEW_STEP]), MULTI_VIEW_FRAMES, SMALL_WORLD_SIZE)
-
-
-@pytest.fixture(scope="session")
-def multi_view_native_dir(multi_view_world, tmp_path_factory) -> Path:
-    """`multi_view_world` written in the native layout; returns the scene folder."""
-    return write_native(multi_view_world, tmp_path_factory.mktemp("multi_view_native"))

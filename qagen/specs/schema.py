@@ -47,7 +47,7 @@ class Margins(Strict):
 
 class SelectSpec(Strict):
     options: int = Field(4, ge=2, le=6)
-    distractors: Literal["numeric", "choice", "relation", "vector", "count", "box"] = "numeric"
+    distractors: Literal["numeric", "choice", "relation", "vector", "count", "box", "frames", "order", "bool"] = "numeric"
 
 
 class TaskSpec(Strict):

@@ -3,3 +3,4 @@ from qagen.tasks.answers import scene, single_view  # noqa: F401
 from qagen.tasks.answers import multi_view  # noqa: F401
 from qagen.tasks.answers import camera  # noqa: F401
 from qagen.tasks.answers import single_view_extra  # noqa: F401
+from qagen.tasks.answers import navigation, video  # noqa: F401

@@ -3,3 +3,4 @@ from qagen.tasks.samplers import clips, single_view  # noqa: F401
 from qagen.tasks.samplers import multi_view  # noqa: F401
 from qagen.tasks.samplers import camera  # noqa: F401
 from qagen.tasks.samplers import single_view_extra  # noqa: F401
+from qagen.tasks.samplers import video  # noqa: F401
