@@ -29,4 +29,5 @@ KINDS: Registry = Registry("answer kind")
 
 from qagen.render.kinds import box, choice, numeric, relation  # noqa: E402,F401  (register the built-in kinds)
 from qagen.render.kinds import camera, points, text  # noqa: E402,F401  (camera motion, image points, free text)
+from qagen.render.kinds import layout, observer  # noqa: E402,F401  (top-down layouts, imagined-observer relations)
 from qagen.render.kinds import boolean, frames, order  # noqa: E402,F401  (yes/no, clip frame sets, orders of objects)

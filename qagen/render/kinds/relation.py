@@ -6,6 +6,7 @@ import itertools
 import numpy as np
 
 from qagen.render import wording
+from qagen.registry import Registry
 from qagen.render.kinds import KINDS
 
 SLOT_WORDS = {
@@ -22,6 +23,7 @@ SLOT_WORDS = {
     "ab_closer_farther": ("closer", "farther"),
     "a_front_behind": ("front", "behind"),
     "b_front_behind": ("front", "behind"),
+    "quadrant": ("front-left", "front-right", "back-left", "back-right"),  # relative_direction (observer)
 }
 
 # Slots spelled as clauses "<subject> is <head> <object>" rather than wording.relation's generic
@@ -88,16 +90,33 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
     return [others[i] for i in picks]
 
 
+# A relation seen by another viewer than the camera (answer.extra["viewer"], e.g. the imagined
+# observer of the spatial-imagination tasks, kinds/observer.py) is spelled, and gets its
+# distractors, from the viewer type registered under that name.
+RELATION_VIEWERS: Registry = Registry("relation viewer")
+
+
+def viewer_type(answer):
+    name = answer.extra.get("viewer")
+    return RELATION_VIEWERS.get(name)() if name is not None else None
+
+
 @KINDS.register("relation")
 class Relation:
     def spell(self, value, answer, fact, coordinates) -> str:
+        if (viewer := viewer_type(answer)) is not None:
+            return viewer.spell(value, answer, fact, coordinates)
         return spell_relation(value, answer.extra["slots"])
 
     def options(self, answer, fact, n, rank, rng, margins):
+        if (viewer := viewer_type(answer)) is not None:
+            return viewer.options(answer, fact, n, rank, rng, margins)
         others = relation_alternatives(answer.value, answer.extra["slots"], n - 1, rng)
         if len(others) < n - 1:
             return None
         return others[:rank] + [answer.value] + others[rank:], rank
 
     def false_claim(self, answer, fact, rng, margins):
+        if (viewer := viewer_type(answer)) is not None:
+            return viewer.false_claim(answer, fact, rng, margins)
         return relation_alternatives(answer.value, answer.extra["slots"], 1, rng)[0]

@@ -1,0 +1,68 @@
+"""Relations seen by an imagined observer (spatial imagination, relative direction): "you" are
+standing at one object and facing another, so phrases speak of you, not of the camera.
+Registered as the relation viewer "observer" (answer.extra["viewer"])."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from qagen.render import wording
+from qagen.render.kinds.relation import RELATION_VIEWERS, SLOT_WORDS
+
+PHRASES = {
+    "left": "to the left",
+    "right": "to the right",
+    "above": "higher up",
+    "below": "lower down",
+    "closer": "closer to you",
+    "farther": "farther from you",
+    "front": "in front of you",
+    "behind": "behind you",
+    "front-left": "front-left",
+    "front-right": "front-right",
+    "back-left": "back-left",
+    "back-right": "back-right",
+}
+OWN_SLOTS = {"a_front_behind": "a", "b_front_behind": "b"}  # slots about one object alone, spelled with it
+
+
+def join_and(parts: list[str]) -> str:
+    """["x"] -> "x"; ["x", "y", "z"] -> "x, y and z"; [] -> ""."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def contradicting(truth: list[str], slots: list[str], k: int, rng: np.random.Generator) -> list[list[str]]:
+    """k other tuples over the same slots, in random order, each clearly wrong: in at least one slot
+    the truth decides it says another word (slots with more than two words, like quadrants, too)."""
+    choices = [SLOT_WORDS[s] + ("",) for s in slots]
+    others = [list(t) for t in itertools.product(*choices)
+              if any(t) and any(w and word and word != w for w, word in zip(truth, t))]
+    picks = rng.choice(len(others), size=min(k, len(others)), replace=False)
+    return [others[i] for i in picks]
+
+
+@RELATION_VIEWERS.register("observer")
+class Observer:
+    def spell(self, value, answer, fact, coordinates) -> str:
+        """Shared slots as phrases ("to the left and closer to you"), then each object's own slots
+        as clauses naming it ("the chair (red point) is behind you")."""
+        shared, own = [], []
+        for word, slot in zip(value, answer.extra["slots"]):
+            if word and slot in OWN_SLOTS:
+                own.append(f"{wording.refer(fact.role(OWN_SLOTS[slot]), fact, False)} is {PHRASES[word]}")
+            elif word:
+                shared.append(PHRASES[word])
+        return "; ".join(part for part in (join_and(shared), join_and(own)) if part)
+
+    def options(self, answer, fact, n, rank, rng, margins):
+        others = contradicting(answer.value, answer.extra["slots"], n - 1, rng)
+        if len(others) < n - 1:
+            return None
+        return others[:rank] + [answer.value] + others[rank:], rank
+
+    def false_claim(self, answer, fact, rng, margins):
+        others = contradicting(answer.value, answer.extra["slots"], 1, rng)
+        return others[0] if others else None

@@ -1,0 +1,89 @@
+"""Samplers for the observer-moved (spatial imagination) and relative-direction tasks.
+
+- `imagination_views`: 2-5 views chosen by covisibility with the first (multi_view.pick_views);
+  the `first` roles (where the observer stands and what it faces) are marked on the first image,
+  the `others` on later images, so the question needs more than the starting view.
+- `imagination_clip`: an ordered clip (clips.video_clip) and one object per role seen in it, each
+  marked on a frame that shows it; pairs in `apart` must never be visible in one frame of the clip
+  (the `hard` variants).
+- `unique_label_objects`: scene-level, no media: objects whose label is unique in the scene, so
+  that the label alone refers to them.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from qagen.registry import SAMPLERS
+from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.fact import Reject
+from qagen.tasks.samplers.clips import video_clip
+from qagen.tasks.samplers.multi_view import DEFAULT_IMAGES, DEFAULT_OVERLAP, ViewTable, pick_views
+
+
+@SAMPLERS.register("imagination_views")
+def imagination_views(ctx: TaskContext, first: list[str], others: list[str],
+                      images: Sequence[int] = DEFAULT_IMAGES, overlap: Sequence[float] = DEFAULT_OVERLAP) -> Candidate:
+    """Views by covisibility; `first` roles on image 1, each of `others` on a later image showing it."""
+    table = ViewTable.of(ctx)
+    views = pick_views(ctx, table, images, overlap)
+    on_first = table.visible_ids(views[0])
+    if on_first.size < len(first):
+        raise Reject("first_view_shows_too_few_objects")
+    taken = [int(i) for i in ctx.rng.choice(on_first, size=len(first), replace=False)]
+    roles = [(role, oid, 0) for role, oid in zip(first, taken)]
+    for role in others:
+        options = [(image, int(oid)) for image, view in enumerate(views) if image > 0
+                   for oid in table.visible_ids(view) if int(oid) not in taken]
+        if not options:
+            raise Reject("too_few_objects_in_later_views")
+        image, oid = options[int(ctx.rng.integers(len(options)))]
+        taken.append(oid)
+        roles.append((role, oid, image))
+    return Candidate(frames=tuple(views), roles=tuple(roles))
+
+
+def _clip_visibility(ctx: TaskContext, clip: tuple[int, ...]) -> dict[int, set[int]]:
+    """object id -> positions in the clip (image indices) of the frames where it is visible."""
+    seen: dict[int, set[int]] = {}
+    for image, pos in enumerate(clip):
+        for oid in ctx.visible_objects(pos):
+            seen.setdefault(int(oid), set()).add(image)
+    return seen
+
+
+@SAMPLERS.register("imagination_clip")
+def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequence[str]] = ()) -> Candidate:
+    """A clip and one object per role seen in it, marked on a random frame that shows it; the role
+    pairs in `apart` are never visible together in one frame of the clip (picked first, jointly)."""
+    clip = video_clip(ctx).frames
+    seen = _clip_visibility(ctx, clip)
+    picked: dict[str, int] = {}
+    for first, second in apart:
+        if first in picked or second in picked:
+            raise ValueError(f"imagination_clip: apart pairs must not share a role ({first}, {second})")
+        pairs = [(i, j) for i in sorted(seen) for j in sorted(seen)
+                 if i != j and not seen[i] & seen[j] and {i, j}.isdisjoint(picked.values())]
+        if not pairs:
+            raise Reject("no_objects_apart_in_clip")
+        picked[first], picked[second] = pairs[int(ctx.rng.integers(len(pairs)))]
+    for role in (r for r in roles if r not in picked):
+        pool = sorted(set(seen) - set(picked.values()))
+        if not pool:
+            raise Reject("too_few_objects_in_clip")
+        picked[role] = int(pool[int(ctx.rng.integers(len(pool)))])
+    marked = tuple((role, picked[role], int(ctx.rng.choice(sorted(seen[picked[role]])))) for role in roles)
+    return Candidate(frames=clip, roles=marked, media="video")
+
+
+@SAMPLERS.register("unique_label_objects")
+def unique_label_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
+    """Scene-level (no media): distinct objects whose labels are unique in the scene, in random roles."""
+    counts = Counter(o.label for o in ctx.scene.objects)
+    unique = [o.id for o in ctx.scene.objects if counts[o.label] == 1]
+    if len(unique) < len(roles):
+        raise Reject("too_few_uniquely_labelled_objects")
+    ids = ctx.rng.choice(unique, size=len(roles), replace=False)
+    return Candidate(frames=(), roles=tuple((role, int(oid), None) for role, oid in zip(roles, ids)), media="none")
