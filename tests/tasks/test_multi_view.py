@@ -446,3 +446,37 @@ def test_object_matching_offers_same_label_objects_first(by_task, multi_view_wor
                 clear = (instance == other.id).any() and iou(mask_box(instance, other.id), answer["value"]) < 0.5
                 assert not (clear and certainly_visible(multi_view_world, images, other.id, frame)), (qa.id, other.id)
     assert hard >= 1  # the sampler prefers objects with look-alikes (only view 0 of the fixture has two boxes)
+
+
+# ---------------------------------------------------------------------------------------------
+# spelling and rejections
+
+
+def test_relations_are_spelled_per_slot_name_with_one_subject_per_clause_group():
+    from qagen.render.kinds.relation import spell_relation
+
+    cam = ["cam_left_right", "cam_above_below", "cam_front_behind"]
+    pair = ["ab_left_right", "ab_above_below", "ab_closer_farther", "a_front_behind", "b_front_behind"]
+    assert spell_relation(["left", "below", "front"], cam) == "to the left of, below and in front of camera 1"
+    assert spell_relation(["", "", "behind"], cam) == "behind camera 1"
+    assert spell_relation(["right", "", "closer", "front", "behind"], pair) == (
+        "X is to the right of Y, closer to camera 1 than Y and in front of camera 1; Y is behind camera 1")
+    assert spell_relation(["left", "above", "farther", "", ""], pair) == (
+        "X is to the left of, higher up than and farther from camera 1 than Y")
+    assert spell_relation(["", "", "", "", "front"], pair) == "Y is in front of camera 1"
+    assert spell_relation(["left", "", "farther"], ["left_right", "above_below", "closer_farther"]) == (
+        "to the left and farther from the camera")  # the single-view slots keep their phrases
+
+
+def test_an_unreachable_overlap_band_gives_no_candidates_and_says_why(multi_view_native_dir):
+    from qagen.pipeline import catalogue
+    from qagen.scene.index import SceneIndex
+    from qagen.tasks.context import TaskContext
+    from qagen.tasks.engine import sample_facts
+
+    scene = qagen.load(multi_view_native_dir)
+    spec = catalogue.load().specs["distance_prediction_oo_mv"]
+    narrow = spec.model_copy(update={"sampler_args": {**spec.sampler_args, "overlap": [1.01, 2.0]}})
+    ctx = TaskContext(scene, SceneIndex.build(scene), narrow, np.random.default_rng(0))
+    assert sample_facts(ctx, 4) == []
+    assert ctx.rejections["too_few_views_in_overlap_band"] > 0
