@@ -353,10 +353,6 @@ def _open_npz(path: Path, kind: str) -> Iterator:
     try:
         with np.load(path, allow_pickle=False) as archive:
             yield archive
-    except InputError:
-        raise
-    except KeyError as exc:
-        raise InputError(path, f"{kind} file has no array {exc}") from None
     except _ARCHIVE_ERRORS as exc:
         raise InputError(path, f"{kind} file is not a readable .npz archive ({exc})") from None
 

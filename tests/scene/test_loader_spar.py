@@ -86,7 +86,8 @@ def test_frames_match_the_world_in_the_aligned_frame(small_world, spar_root):
         np.testing.assert_allclose(frame.K_color, np.diag([2.0, 2.0, 1.0]) @ world.K, rtol=1e-15)
         np.testing.assert_array_equal(frame.K_depth, world.K)
         # records name images relative to spar/<source>/images, as SPAR's own jsonl does
-        assert frame.color_path.relative_to(scene.root.parent).as_posix() == f"{world.scene_id}/image_color/{frame.index}.jpg"
+        relative = frame.color_path.relative_to(scene.root.parent).as_posix()
+        assert relative == f"{world.scene_id}/image_color/{frame.index}.jpg"
         assert frame.instance_path is None and frame.depth_format == "png16"
     first = scene.frames[0]
     expected_mm = np.rint(renderer.render(world.poses[0])[1] * DEPTH_SCALE).astype(np.float32)
@@ -154,7 +155,8 @@ def test_video_index_problems(scene_copy):
     index.write_text("0\n3\nsix\n")
     _fails("line 3 is 'six'", index, lambda: load_scene(scene_copy, "spar"))
     index.write_text("0\n3\n")
-    _fails("it lists only 2 frames", scene_copy / "video_color" / "frame2_6.jpg", lambda: load_scene(scene_copy, "spar"))
+    extra = scene_copy / "video_color" / "frame2_6.jpg"
+    _fails("it lists only 2 frames", extra, lambda: load_scene(scene_copy, "spar"))
     index.unlink()
     _fails("need video_idx.txt", scene_copy / "video_color", lambda: load_scene(scene_copy, "spar"))
     shutil.rmtree(scene_copy / "video_color")

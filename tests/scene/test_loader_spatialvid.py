@@ -148,7 +148,8 @@ def test_cameras_match_the_world(small_world, clip):
     world = small_world
     scene = load_scene(clip.folder, loader="spatialvid")
 
-    assert (scene.id, scene.source, scene.root, scene.metric, scene.objects) == (CLIP, "spatialvid", clip.folder, False, [])
+    assert (scene.id, scene.source, scene.root) == (CLIP, "spatialvid", clip.folder)
+    assert (scene.metric, scene.objects) == (False, [])
     assert scene.capabilities == {"frames", "poses", "depth"}
     assert [f.index for f in scene.frames] == [video_index(k) for k in range(len(world.poses))]
     for k, (frame, pose) in enumerate(zip(scene.frames, world.poses)):
@@ -158,7 +159,8 @@ def test_cameras_match_the_world(small_world, clip):
         np.testing.assert_allclose(frame.K_color, _video_world(world).K, rtol=1e-14)
         assert frame.color_path == clip.folder / "frames" / f"{frame.index}.jpg"
         assert frame.color_path.relative_to(scene.root.parent).as_posix() == f"{CLIP}/frames/{frame.index}.jpg"
-        assert (frame.depth_path, frame.depth_member, frame.depth_format) == (clip.depth_zip, f"{k:05d}.exr", "exr_disparity")
+        assert (frame.depth_path, frame.depth_member) == (clip.depth_zip, f"{k:05d}.exr")
+        assert (frame.depth_format, frame.dynamic_mask_index) == ("exr_disparity", k)
 
 
 def test_depth_is_inverted_disparity_without_moving_or_invalid_pixels(small_world, clip):
@@ -271,11 +273,14 @@ def test_frame_index_problems(clip_copy):
 
 def test_depth_archive_problems(clip_copy):
     write_depth_zip(clip_copy.depth_zip, clip_copy.disparity[:9])
-    _fails("holds 9 depth frames but poses.npy has 10", clip_copy.depth_zip, lambda: load_scene(clip_copy.folder, "spatialvid"))
+    def load():
+        return load_scene(clip_copy.folder, "spatialvid")
+
+    _fails("holds 9 depth frames but poses.npy has 10", clip_copy.depth_zip, load)
     clip_copy.depth_zip.unlink()
-    _fails("depth archive is missing", clip_copy.depth_zip, lambda: load_scene(clip_copy.folder, "spatialvid"))
+    _fails("depth archive is missing", clip_copy.depth_zip, load)
     clip_copy.depth_zip.write_bytes(b"not a zip")
-    _fails("not a readable zip", clip_copy.depth_zip, lambda: load_scene(clip_copy.folder, "spatialvid"))
+    _fails("not a readable zip", clip_copy.depth_zip, load)
 
 
 def test_depth_frame_problems_surface_when_read(clip_copy):
@@ -284,11 +289,14 @@ def test_depth_frame_problems_surface_when_read(clip_copy):
         for k in range(1, 9):
             archive.writestr(f"{k:05d}.exr", _exr_bytes({"Z": clip_copy.disparity[k][:60]}))
         archive.writestr("00009.exr", b"broken")
-    scene = load_scene(clip_copy.folder, "spatialvid")
-    frames = scene.frames
-    _fails("00000.exr has no channel 'Z' (channels: Y)", clip_copy.depth_zip, lambda: io.read_frame_depth(frames[0], 1.0))
-    _fails("depth 00001.exr is 160x60", clip_copy.depth_zip, lambda: io.read_frame_depth(frames[1], 1.0, frames[1].depth_size))
-    _fails("00009.exr is not a readable EXR", clip_copy.depth_zip, lambda: io.read_frame_depth(frames[9], 1.0))
+    frames = load_scene(clip_copy.folder, "spatialvid").frames
+
+    def read(k: int):
+        return lambda: io.read_frame_depth(frames[k], 1.0, frames[k].depth_size)
+
+    _fails("00000.exr has no channel 'Z' (channels: Y)", clip_copy.depth_zip, read(0))
+    _fails("depth 00001.exr is 160x60 but the scene says 160x120", clip_copy.depth_zip, read(1))
+    _fails("00009.exr is not a readable EXR", clip_copy.depth_zip, read(9))
 
 
 def test_dynamic_mask_problems(clip_copy):
@@ -313,7 +321,10 @@ def test_dynamic_mask_problems(clip_copy):
 
 def test_missing_extra_is_named(clip, monkeypatch):
     monkeypatch.setitem(sys.modules, "OpenEXR", None)  # as if the spatialvid extra were not installed
-    error = _fails("needs the optional dependency OpenEXR", clip.depth_zip, lambda: load_scene(clip.folder, "spatialvid"))
+    def load():
+        return load_scene(clip.folder, "spatialvid")
+
+    error = _fails("needs the optional dependency OpenEXR", clip.depth_zip, load)
     assert "qagen[spatialvid]" in error.problem
 
 
