@@ -29,7 +29,7 @@ def build_manifest(plan: RunPlan, reports: Iterable[SceneReport], spec_files: di
     produced, requested = _nested(), _nested()
     rejections: defaultdict = defaultdict(Counter)
     refused: defaultdict = defaultdict(Counter)
-    gaps, skipped = {}, {}
+    gaps, skipped, warnings = {}, {}, {}
     for r in reports:
         for task, per_format in r.requested.items():
             for fmt, n in per_format.items():
@@ -43,6 +43,8 @@ def build_manifest(plan: RunPlan, reports: Iterable[SceneReport], spec_files: di
             gaps[r.scene] = r.gaps
         if r.skipped_frames:
             skipped[r.scene] = r.skipped_frames
+        if r.load_warnings:
+            warnings[r.scene] = r.load_warnings
     shortfall = {
         task: {
             fmt: {
@@ -71,6 +73,7 @@ def build_manifest(plan: RunPlan, reports: Iterable[SceneReport], spec_files: di
         "tasks_not_run": {name: _why_not_run(name, reports) for name in never_run},
         "capability_gaps": gaps,
         "skipped_frames": skipped,
+        "load_warnings": warnings,
         "scenes": [{"scene": r.scene, "source": r.source, "split": r.split, "shards": r.shards} for r in reports],
     }
 

@@ -35,6 +35,7 @@ class SceneReport:
     rejections: dict[str, dict[str, int]] = field(default_factory=dict)  # task -> reason -> n
     gaps: dict[str, list[str]] = field(default_factory=dict)  # task -> missing capabilities
     skipped_frames: dict[str, int] = field(default_factory=dict)
+    load_warnings: dict[str, int] = field(default_factory=dict)  # inconsistencies the loader tolerated
     refused: dict[str, dict[str, int]] = field(default_factory=dict)  # writer -> reason -> n
     shards: dict[str, str] = field(default_factory=dict)  # writer -> shard path (relative to out)
     resumed: bool = False
@@ -114,7 +115,8 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     scene = load_scene(pointer.path, loader=pointer.loader)
     index = SceneIndex.build(scene, device=plan.device) if needs_index(plan) and scene.frames else None
     split = output_split(plan, scene.id)
-    report = SceneReport(scene=scene.id, source=scene.source, split=split, skipped_frames=dict(scene.skipped_frames))
+    report = SceneReport(scene=scene.id, source=scene.source, split=split, skipped_frames=dict(scene.skipped_frames),
+                         load_warnings=dict(scene.load_warnings))
     root = scene.root.parent
     out = plan.out / split if split else plan.out
     writers = [make_writer(name, root, plan.strip_meta, plan.sharegpt_style) for name in plan.writers]

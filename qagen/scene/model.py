@@ -127,6 +127,6 @@ class Scene:
                 have.add("boxes")
         if self.metric:
             have.add("metric")
-        if self.room is not None:
+        if self.room is not None or self.room_area is not None:
             have.add("room")
         return frozenset(have)

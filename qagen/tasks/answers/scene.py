@@ -37,6 +37,6 @@ def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Sol
 
 @ANSWERS.register("floor_area")
 def floor_area(ctx: TaskContext, cand: Candidate) -> Solved:
-    """Floor area of the room polygon in m2."""
-    area = ctx.scene.room.floor_area()
+    """Floor area in m2: of the room polygon, else as the source states it."""
+    area = ctx.scene.room.floor_area() if ctx.scene.room is not None else float(ctx.scene.room_area)
     return Solved(Answer("number", round_to(area, AREA_STEP), exact=area, unit="m2"))
