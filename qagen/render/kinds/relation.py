@@ -5,8 +5,8 @@ import itertools
 
 import numpy as np
 
-from qagen.render import wording
 from qagen.registry import Registry
+from qagen.render import wording
 from qagen.render.kinds import KINDS
 
 SLOT_WORDS = {
