@@ -72,20 +72,12 @@ def spell_relation(value: list[str], slots: list[str]) -> str:
     return wording.relation(value)
 
 
-def _opposite(word: str, slot: str) -> str:
-    pair = SLOT_WORDS[slot]
-    return pair[1] if word == pair[0] else pair[0]
-
-
 def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.random.Generator) -> list[list[str]]:
-    """k other tuples over the same slots, in random order, each clearly wrong: at least one slot
-    the truth decides says the opposite (a tuple that only leaves out or adds words inside the
-    margin is not shown as wrong)."""
+    """k other tuples over the same slots, in random order, each clearly wrong: some slot the truth
+    decides holds another word (a tuple that only leaves out or adds words inside the margin is
+    not shown as wrong)."""
     choices = [SLOT_WORDS[s] + ("",) for s in slots]
-    others = [
-        list(t) for t in itertools.product(*choices)
-        if any(w and word == _opposite(w, s) for w, s, word in zip(truth, slots, t))
-    ]
+    others = [list(t) for t in itertools.product(*choices) if any(w and o and o != w for w, o in zip(truth, t))]
     picks = rng.choice(len(others), size=min(k, len(others)), replace=False)
     return [others[i] for i in picks]
 
