@@ -19,6 +19,7 @@ import qagen
 from qagen.pipeline import catalogue
 from qagen.pipeline.seeds import stream
 from qagen.registry import ANSWERS
+from qagen.render.kinds import KINDS
 from qagen.scene.index import SceneIndex
 from qagen.scene.loaders import load_scene
 from qagen.scene.model import Box, Scene, SceneObject
@@ -391,3 +392,31 @@ def test_relative_direction_on_a_scene_without_frames(imagination_world, tmp_pat
     for qa in made:
         assert truth(qa)["value"] == [gt_quadrant(imagination_world, roles_of(qa))[0]]
         assert qa.images == () and qa.media == "none"
+
+
+def test_layout_distractors_put_objects_on_each_others_places(lifted):
+    """The layout kind's select options and judge claims (not shipped formats, there for users'
+    specs): permutations of the true places, the truth at the asked rank, none equal to it."""
+    ctx, spec = context(lifted, "spatial_imagination_map_mv")
+    kind = KINDS.get("layout")()
+    rng = np.random.default_rng(0)
+    for fact in sample_facts(ctx, 4):
+        truth_places = sorted(map(tuple, fact.answer.value.values()))
+        options, rank = kind.options(fact.answer, fact, 4, 2, rng, spec.margins)
+        assert rank == 2 and options[2] == fact.answer.value
+        assert len({repr(o) for o in options}) == 4
+        for option in options:
+            assert sorted(map(tuple, option.values())) == truth_places
+        claim = kind.false_claim(fact.answer, fact, rng, spec.margins)
+        assert claim != fact.answer.value and sorted(map(tuple, claim.values())) == truth_places
+
+
+def test_quadrant_distractors_are_the_other_quadrants(lifted):
+    ctx, spec = context(lifted, "relative_direction")
+    kind = KINDS.get("relation")()
+    rng = np.random.default_rng(1)
+    for fact in sample_facts(ctx, 4):
+        options, rank = kind.options(fact.answer, fact, 4, 1, rng, spec.margins)
+        assert options[1] == fact.answer.value
+        assert sorted(o[0] for o in options) == ["back-left", "back-right", "front-left", "front-right"]
+        assert kind.false_claim(fact.answer, fact, rng, spec.margins) != fact.answer.value

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-import numpy as np
-
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
