@@ -130,14 +130,18 @@ def _clips_by_label(ctx: TaskContext, length: int) -> dict[str, tuple[list, list
 def label_clip(ctx: TaskContext) -> Candidate:
     """A label and a clip that shows it or not, 50/50, with the label drawn from the same
     distribution whatever the answer: uniform over the scene's labels that have both a clip
-    showing them and a clip without any sign of them (so the label alone says nothing)."""
+    showing them and a clip without any sign of them (so the label alone says nothing). Clips
+    are drawn without replacement, and a label is dropped as soon as either of its answers has no
+    clip left, so that repeats (rejected as duplicates) cannot tilt a label towards one answer."""
     f = ctx.spec.filters
     answerable = _clips_by_label(ctx, int(ctx.rng.integers(f.min_frames, f.max_frames + 1)))
     if not answerable:
         raise Reject("no_label_both_shown_and_absent")
     label = str(ctx.rng.choice(sorted(answerable)))
     options = answerable[label][0 if ctx.rng.integers(2) else 1]
-    frames = options[int(ctx.rng.integers(len(options)))]
+    frames = options.pop(int(ctx.rng.integers(len(options))))
+    if not options:  # drawn without replacement; a label leaves once either answer runs out
+        del answerable[label]
     return Candidate(frames=frames, roles=(), media="video", extra={"label": label})
 
 
