@@ -480,3 +480,27 @@ def test_an_unreachable_overlap_band_gives_no_candidates_and_says_why(multi_view
     ctx = TaskContext(scene, SceneIndex.build(scene), narrow, np.random.default_rng(0))
     assert sample_facts(ctx, 4) == []
     assert ctx.rejections["too_few_views_in_overlap_band"] > 0
+
+
+def test_a_first_camera_looking_straight_down_has_no_viewer_frame_and_is_rejected(multi_view_native_dir):
+    from dataclasses import replace
+
+    from qagen.pipeline import catalogue
+    from qagen.registry import ANSWERS
+    from qagen.scene.index import SceneIndex
+    from qagen.tasks.context import Candidate, TaskContext
+    from qagen.tasks.fact import Reject
+
+    scene = qagen.load(multi_view_native_dir)
+    index = SceneIndex.build(scene)
+    down = np.eye(4)
+    down[:3, :3] = [[1, 0, 0], [0, -1, 0], [0, 0, -1]]  # camera z along world -Z
+    down[:3, 3] = scene.frames[0].c2w[:3, 3]
+    scene.frames[0] = replace(scene.frames[0], c2w=down)
+    a, b = (int(i) for i in index.obs["object"][index.visible(1)][:2])
+    cand = Candidate(frames=(0, 1), roles=(("a", a, 1), ("b", b, 1)))
+    for task in ("obj_spatial_relation_oc_mv", "obj_spatial_relation_oo_mv"):
+        spec = catalogue.load().specs[task]
+        ctx = TaskContext(scene, index, spec, np.random.default_rng(0))
+        with pytest.raises(Reject, match="first_camera_looks_straight_up_or_down"):
+            ANSWERS.get(spec.answer)(ctx, cand)

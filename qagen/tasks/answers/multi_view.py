@@ -25,10 +25,17 @@ PAIR_BALANCE = ("left/closer", "left/farther", "right/closer", "right/farther") 
 MAX_DISTRACTOR_IOU = 0.5
 
 
+def _first_viewer_axes(ctx: TaskContext, cand: Candidate) -> np.ndarray:
+    try:
+        return viewer_axes(ctx.c2w(cand.frames[0]))
+    except ValueError:
+        raise Reject("first_camera_looks_straight_up_or_down") from None
+
+
 def _first_camera_coordinates(ctx: TaskContext, cand: Candidate, role: str) -> np.ndarray:
     """(right, forward, up) of the role's centre relative to the first image's camera, in its viewer frame."""
-    c2w = ctx.c2w(cand.frames[0])
-    return to_viewer(ctx.centre(cand.object_id(role))[None], camera_centre(c2w), viewer_axes(c2w))[0]
+    axes = _first_viewer_axes(ctx, cand)
+    return to_viewer(ctx.centre(cand.object_id(role))[None], camera_centre(ctx.c2w(cand.frames[0])), axes)[0]
 
 
 def _axis_margin(values: list[float], slots: list[str], need: float) -> float:
@@ -56,6 +63,7 @@ def relation_to_first_camera(ctx: TaskContext, cand: Candidate) -> Solved:
 def relation_oo_first_camera(ctx: TaskContext, cand: Candidate) -> Solved:
     """a relative to b (left/right, above/below, closer/farther) seen from camera 1, then whether
     a and b are each in front of or behind camera 1."""
+    _first_viewer_axes(ctx, cand)  # relation_oo needs a defined viewer frame too
     pair = relation_oo(ctx, cand)  # uses cand.frames[0], the first image's camera
     need = ctx.spec.margins.axis_m
     forwards = [float(_first_camera_coordinates(ctx, cand, role)[1]) for role in ("a", "b")]
