@@ -1,14 +1,11 @@
 """Relations seen by an imagined observer (spatial imagination, relative direction): "you" are
 standing at one object and facing another, so phrases speak of you, not of the camera.
-Registered as the relation viewer "observer" (answer.extra["viewer"])."""
+Registered as the relation viewer "observer" (answer.extra["viewer"]); distractors and false
+claims are the relation kind's own."""
 from __future__ import annotations
 
-import itertools
-
-import numpy as np
-
 from qagen.render import wording
-from qagen.render.kinds.relation import RELATION_VIEWERS, SLOT_WORDS
+from qagen.render.kinds.relation import RELATION_VIEWERS
 
 PHRASES = {
     "left": "to the left",
@@ -34,16 +31,6 @@ def join_and(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def contradicting(truth: list[str], slots: list[str], k: int, rng: np.random.Generator) -> list[list[str]]:
-    """k other tuples over the same slots, in random order, each clearly wrong: in at least one slot
-    the truth decides it says another word (slots with more than two words, like quadrants, too)."""
-    choices = [SLOT_WORDS[s] + ("",) for s in slots]
-    others = [list(t) for t in itertools.product(*choices)
-              if any(t) and any(w and word and word != w for w, word in zip(truth, t))]
-    picks = rng.choice(len(others), size=min(k, len(others)), replace=False)
-    return [others[i] for i in picks]
-
-
 @RELATION_VIEWERS.register("observer")
 class Observer:
     def spell(self, value, answer, fact, coordinates) -> str:
@@ -56,13 +43,3 @@ class Observer:
             elif word:
                 shared.append(PHRASES[word])
         return "; ".join(part for part in (join_and(shared), join_and(own)) if part)
-
-    def options(self, answer, fact, n, rank, rng, margins):
-        others = contradicting(answer.value, answer.extra["slots"], n - 1, rng)
-        if len(others) < n - 1:
-            return None
-        return others[:rank] + [answer.value] + others[rank:], rank
-
-    def false_claim(self, answer, fact, rng, margins):
-        others = contradicting(answer.value, answer.extra["slots"], 1, rng)
-        return others[0] if others else None

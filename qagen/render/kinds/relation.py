@@ -83,8 +83,8 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
 
 
 # A relation seen by another viewer than the camera (answer.extra["viewer"], e.g. the imagined
-# observer of the spatial-imagination tasks, kinds/observer.py) is spelled, and gets its
-# distractors, from the viewer type registered under that name.
+# observer of the spatial-imagination tasks, kinds/observer.py) is spelled by the viewer type
+# registered under that name; its distractors are the usual relation_alternatives.
 RELATION_VIEWERS: Registry = Registry("relation viewer")
 
 
@@ -101,14 +101,10 @@ class Relation:
         return spell_relation(value, answer.extra["slots"])
 
     def options(self, answer, fact, n, rank, rng, margins):
-        if (viewer := viewer_type(answer)) is not None:
-            return viewer.options(answer, fact, n, rank, rng, margins)
         others = relation_alternatives(answer.value, answer.extra["slots"], n - 1, rng)
         if len(others) < n - 1:
             return None
         return others[:rank] + [answer.value] + others[rank:], rank
 
     def false_claim(self, answer, fact, rng, margins):
-        if (viewer := viewer_type(answer)) is not None:
-            return viewer.false_claim(answer, fact, rng, margins)
         return relation_alternatives(answer.value, answer.extra["slots"], 1, rng)[0]
