@@ -2,9 +2,10 @@
 objects marked on them.
 
 Covisibility is qagen.geometry.covisibility's estimate from the SceneIndex (no pixels are read):
-the share of the scene's (or one object's) lifted points seen in both views. A candidate's extra
-views must share between `overlap[0]` and `overlap[1]` of the first view, and no two extra views
-may be closer to each other than `overlap[1]`, so that every view adds something.
+the share of the scene's (or one object's) lifted points seen in both views. The first image is
+the observer's view (camera 1 of the relation tasks); every other view shares between overlap[0]
+and overlap[1] of it, and no two other views share more than overlap[1] with each other, so that
+each view adds something. Both tables are built once per context and kept in ctx.cache.
 """
 from __future__ import annotations
 
