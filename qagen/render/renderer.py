@@ -101,7 +101,7 @@ class Renderer:
             raise Reject("no_distractors_outside_margin")
         values, correct = found
         letter = LETTERS[correct]
-        state.letters[letter] += 1
+        state.letters[correct] += 1
         shown = [spell(v, fact) for v in values]
         variables["options"] = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(shown))
         variables["letters"] = ", ".join(LETTERS[: len(shown) - 1]) + f" or {LETTERS[len(shown) - 1]}"

@@ -24,7 +24,7 @@ from qagen.geometry.lifting import (
     robust_extents,
 )
 from qagen.geometry.projection import box_truncation
-from qagen.scene.io import read_depth, read_instance
+from qagen.scene.io import read_frame_depth, read_instance, resample_by_homography
 from qagen.scene.model import Box, Frame, Scene
 
 REFERENCE_AREA = 640 * 480  # min_pixels is given at this mask area and scaled with the real one
@@ -68,6 +68,10 @@ class SceneIndex:
     @classmethod
     def build(cls, scene: Scene, *, device: str = "auto", batch_size: int = 32, workers: int | None = None) -> "SceneIndex":
         """Lift every frame of `scene`: one pass, or two when some objects need their box fused."""
+        if not scene.objects:  # nothing to observe (e.g. a SpatialVID clip): no pixels are read
+            empty = {name: np.empty(0, dtype=dtype) for name, dtype in COLUMNS.items()}
+            mask_size = np.array([_grid(f)[1] for f in scene.frames], dtype=np.int64).reshape(-1, 2)
+            return cls(obs=empty, mask_size=mask_size, boxes={}, fused=set())
         missing = [f.index for f in scene.frames if f.depth_path is None or f.instance_path is None]
         if missing:
             raise InputError(scene.root, f"the scene index needs depth and instance masks; frame {missing[0]} lacks one")
@@ -136,8 +140,13 @@ def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
 def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndarray, ids_out: np.ndarray) -> None:
     """Decode one frame straight into its slot of the batch (threads copy in parallel, not the lifter)."""
     size = _grid(frame)[1]
-    depth_out[...] = read_depth(frame.depth_path, scene.depth_scale, size)
-    ids = read_instance(frame.instance_path, scene.instance_offset, size)
+    depth_out[...] = read_frame_depth(frame, scene.depth_scale, size)
+    if frame.instance_on_color:
+        K_depth, _ = _grid(frame)
+        stored = read_instance(frame.instance_path, scene.instance_offset, tuple(frame.color_size))
+        ids = resample_by_homography(stored, frame.K_color @ np.linalg.inv(K_depth), size)
+    else:
+        ids = read_instance(frame.instance_path, scene.instance_offset, size)
     ids += 1
     np.clip(ids, 0, len(table) - 1, out=ids)
     np.take(table, ids, out=ids_out)

@@ -410,6 +410,20 @@ def resize_nearest(mask: np.ndarray, size: Size) -> np.ndarray:
     return mask[rows[:, None], cols[None, :]]
 
 
+def resample_by_homography(mask: np.ndarray, homography: np.ndarray, size: Size) -> np.ndarray:
+    """Nearest-neighbour resampling onto a (W, H) grid whose pixel centres map into `mask` through
+    `homography` (3x3, target pixel -> source pixel). Used for masks on the colour grid of a camera
+    whose depth grid has other intrinsics but the same optical centre (ScanNet's instance-filt)."""
+    u, v = np.meshgrid(np.arange(size[0]) + 0.5, np.arange(size[1]) + 0.5)
+    src = np.stack([u, v, np.ones_like(u)], axis=-1) @ homography.T
+    cols = np.floor(src[..., 0] / src[..., 2]).astype(np.int64)
+    rows = np.floor(src[..., 1] / src[..., 2]).astype(np.int64)
+    inside = (cols >= 0) & (cols < mask.shape[1]) & (rows >= 0) & (rows < mask.shape[0])
+    out = np.full((size[1], size[0]), -1, dtype=mask.dtype)
+    out[inside] = mask[rows[inside], cols[inside]]
+    return out
+
+
 def read_dynamic_mask(path: str | Path, index: int, size: Size) -> np.ndarray:
     """Frame `index` of a CSR mask file (True = moving), bool (H, W), resized (nearest) to `size` (W, H)."""
     path = Path(path)

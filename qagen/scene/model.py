@@ -80,7 +80,8 @@ class Frame:
     depth_path: Optional[Path] = None
     K_depth: Optional[np.ndarray] = None  # (3, 3) in depth-image pixels
     depth_size: Optional[tuple[int, int]] = None  # (W, H)
-    instance_path: Optional[Path] = None  # same grid as depth
+    instance_path: Optional[Path] = None
+    instance_on_color: bool = False  # mask on the colour grid (ScanNet's instance-filt), else on the depth grid
     timestamp: Optional[float] = None
     depth_format: str = "png16"  # how depth_path is decoded: a name in qagen.scene.io.DEPTH_READERS
     depth_member: Optional[str] = None  # the file inside depth_path when that is an archive (SpatialVID's zip)

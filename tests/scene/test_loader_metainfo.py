@@ -89,7 +89,7 @@ def test_boxes_ids_labels_and_room_area(small_world, meta_file):
 
     assert (scene.id, scene.source, scene.root, scene.metric) == ("small_0003", "metainfo", pointer, True)
     assert (scene.frames, scene.room, scene.room_area, scene.load_warnings) == ([], None, ROOM_SIZE, {})
-    assert scene.capabilities == {"labels", "boxes", "metric"}
+    assert scene.capabilities == {"labels", "boxes", "metric", "room"}  # the stated room area
     assert [(o.id, o.label) for o in scene.objects] == [(k + 1, label) for k, (label, _) in enumerate(expected)]
     for obj, (_, box) in zip(scene.objects, expected):
         np.testing.assert_array_equal(obj.box.center, box.center)

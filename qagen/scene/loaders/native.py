@@ -213,7 +213,10 @@ def read_frames(
         instance_path = None
         if instances is not None:
             instance_path = frame_file(instances, number, f"instance mask in {instance_dir}")
-            _check_same_size(instance_path, "instance mask", depth_path, depth_size)
+            mask_size = io.image_size(instance_path)
+            if mask_size not in (depth_size, color_size):
+                raise InputError(instance_path, f"instance mask is {mask_size[0]}x{mask_size[1]} but {depth_path} is "
+                                                f"{depth_size[0]}x{depth_size[1]} and {color_path} is {color_size[0]}x{color_size[1]}")
         frames.append(
             Frame(
                 index=number,
@@ -225,6 +228,7 @@ def read_frames(
                 K_depth=K_depth,
                 depth_size=depth_size,
                 instance_path=instance_path,
+                instance_on_color=instance_path is not None and mask_size != depth_size,
             )
         )
     return frames, skipped_frames

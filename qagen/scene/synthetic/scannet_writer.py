@@ -121,8 +121,8 @@ def _write_frames(world: World, scene_dir: Path, to_unaligned: np.ndarray, color
     depth_renderer = WorldRenderer(depth_world)
     color_renderer = depth_renderer if tuple(color_size) == (world.width, world.height) else WorldRenderer(color_world)
     for index, pose in enumerate(world.poses):
-        _, depth, instance = depth_renderer.render(pose)
-        color = color_renderer.render(pose)[0]
+        _, depth, _ = depth_renderer.render(pose)
+        color, _, instance = color_renderer.render(pose)  # masks on the colour grid, as released
         depth_mm = np.clip(np.rint(depth * DEPTH_SCALE), 0, np.iinfo(np.uint16).max).astype(np.uint16)
         mask = instance.astype(np.uint8) if instance.max() <= np.iinfo(np.uint8).max else instance
         Image.fromarray(color).save(scene_dir / "color" / f"{index}.jpg", quality=JPEG_QUALITY)
@@ -139,8 +139,8 @@ def write_scannet(
 ) -> Path:
     """Write `world` to `<out_root>/scans/<scene_id>/` (replacing it) and return that folder.
 
-    Depth and instance masks are rendered at the world's size with its K; colour at `color_size`
-    with K scaled to it. `axis_alignment` (4x4 rigid) maps the stored frame to the world frame.
+    Depth is rendered at the world's size with its K; colour and instance masks at `color_size`
+    with K scaled to it (ScanNet's released instance-filt masks are colour-sized). `axis_alignment` (4x4 rigid) maps the stored frame to the world frame.
     """
     scene_dir = Path(out_root) / "scans" / world.scene_id
     if scene_dir.exists():
