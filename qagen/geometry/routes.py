@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from qagen.geometry.relations import round_to
 
 TURN_STEP_DEG = 45.0
-DIRECTIONS = np.array([(1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)])  # grid (i, j) per 45 deg
+DIRECTIONS = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))  # grid (i, j) steps, 45 deg apart
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,7 @@ def grid_route(free: BaseGeometry, start_xy, heading_deg: float, goal: BaseGeome
         return None
     xy, (si, sj) = _grid(free, origin, heading_deg, cell)
     shape = xy.shape[:2]
-    is_free = shapely.contains_xy(free, xy[..., 0], xy[..., 1])
-    is_free[si, sj] = True
+    is_free = shapely.contains_xy(free, xy[..., 0], xy[..., 1])  # the start cell is the start point: free
     flat_free = np.flatnonzero(is_free)
     gap = np.full(shape, np.inf)
     gap.flat[flat_free] = shapely.distance(goal, shapely.points(xy.reshape(-1, 2)[flat_free]))

@@ -31,16 +31,18 @@ def pixel_table(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cache["pixel_table"]
 
 
-def presence_states(ctx: TaskContext, frames: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(object ids, state[object, clip index]) for every object of the scene over the clip.
+def presence_states(ctx: TaskContext, frames) -> tuple[np.ndarray, np.ndarray]:
+    """(object ids, state[object, *frames.shape]) for every object of the scene over the frame
+    positions `frames` (a clip, or an array of clips).
 
     SHOWN: at least min_pixels of its mask (scaled with the mask area); NONE: fewer than
     STRAY_SHARE of that; PARTLY in between (neither answer is safe there).
     """
     ids, table = pixel_table(ctx)
-    size = ctx.index.mask_size[list(frames)]
-    needed = ctx.spec.filters.min_pixels * (size[:, 0] * size[:, 1]) / REFERENCE_AREA
-    pixels = table[:, list(frames)]
+    frames = np.asarray(frames, dtype=np.int64)
+    size = ctx.index.mask_size[frames]
+    needed = ctx.spec.filters.min_pixels * (size[..., 0] * size[..., 1]) / REFERENCE_AREA
+    pixels = table[:, frames]
     states = np.where(pixels >= needed, SHOWN, np.where(pixels >= STRAY_SHARE * needed, PARTLY, NONE))
     return ids, states
 
@@ -110,19 +112,17 @@ def _clips_by_label(ctx: TaskContext, length: int) -> dict[str, tuple[list, list
     for the labels that have both (memoised per clip length)."""
     key = ("clips_by_label", length)
     if key not in ctx.cache:
-        f = ctx.spec.filters
-        ids, _ = pixel_table(ctx)
+        clips = every_clip(len(ctx.scene.frames), length, ctx.spec.filters.frame_stride)
+        ids, states = presence_states(ctx, clips)  # (objects, clips, frames)
         labels = np.array([ctx.label(int(i)) for i in ids])
-        found: dict[str, tuple[list, list]] = {label: ([], []) for label in set(labels.tolist())}
-        for clip in every_clip(len(ctx.scene.frames), length, f.frame_stride):
-            states = presence_states(ctx, clip)[1]
-            for label in found:
-                rows = states[labels == label]
-                if (rows == SHOWN).any():
-                    found[label][0].append(clip)
-                elif (rows == NONE).all():
-                    found[label][1].append(clip)
-        ctx.cache[key] = {label: clips for label, clips in found.items() if clips[0] and clips[1]}
+        found = {}
+        for label in sorted(set(labels.tolist())):
+            of_label = states[labels == label]
+            shows = (of_label == SHOWN).any(axis=(0, 2))
+            lacks = (of_label == NONE).all(axis=(0, 2))
+            if shows.any() and lacks.any():
+                found[label] = ([clips[k] for k in np.flatnonzero(shows)], [clips[k] for k in np.flatnonzero(lacks)])
+        ctx.cache[key] = found
     return ctx.cache[key]
 
 
