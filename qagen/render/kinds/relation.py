@@ -75,11 +75,15 @@ def spell_relation(value: list[str], slots: list[str]) -> str:
 def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.random.Generator) -> list[list[str]]:
     """k other tuples over the same slots, in random order, each clearly wrong: some slot the truth
     decides holds another word (a tuple that only leaves out or adds words inside the margin is
-    not shown as wrong)."""
+    not shown as wrong). Tuples that state exactly the slots the truth states are taken first, so
+    that options differ in directions rather than in which slots they leave out."""
     choices = [SLOT_WORDS[s] + ("",) for s in slots]
-    others = [list(t) for t in itertools.product(*choices) if any(w and o and o != w for w, o in zip(truth, t))]
-    picks = rng.choice(len(others), size=min(k, len(others)), replace=False)
-    return [others[i] for i in picks]
+    wrong = [list(t) for t in itertools.product(*choices) if any(w and o and o != w for w, o in zip(truth, t))]
+    same_shape = [t for t in wrong if all(bool(w) == bool(o) for w, o in zip(truth, t))]
+    other_shape = [t for t in wrong if t not in same_shape]
+    picks = [same_shape[i] for i in rng.permutation(len(same_shape))][:k]
+    picks += [other_shape[i] for i in rng.permutation(len(other_shape))][: k - len(picks)]
+    return [picks[i] for i in rng.permutation(len(picks))]
 
 
 # A relation seen by another viewer than the camera (answer.extra["viewer"], e.g. the imagined
