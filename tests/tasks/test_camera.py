@@ -288,3 +288,91 @@ def test_non_metric_scene_runs_scale_free_tasks_and_reports_metric_ones(small_wo
     for a, b in zip(metric, scaled):
         assert (a.id, a.meta["frames"], a.meta["markers"], a.answer) == (b.id, b.meta["frames"], b.meta["markers"], b.answer)
         assert truth(a)["value"] == truth(b)["value"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Select distractors and judge claims of the camera answer kinds
+
+def camera_kinds():
+    import qagen.tasks  # noqa: F401  (registers the kinds after the task modules)
+    from qagen.render.kinds import KINDS
+    from qagen.render.kinds.numeric import VECTOR_TYPES
+    return KINDS, VECTOR_TYPES
+
+
+VECTOR_CASES = {
+    "camera_motion": ({"right_m": 0.4, "up_m": 0.0, "forward_m": -0.2, "pitch_deg": 0.0, "yaw_deg": 175.0},
+                      {"right_m": 0.15, "up_m": 0.15, "forward_m": 0.15, "pitch_deg": 10, "yaw_deg": 10}),
+    "camera_rotation": ({"yaw_deg": -30.0, "pitch_deg": 5.0}, {"yaw_deg": 10, "pitch_deg": 10}),
+    "camera_projection": ({"x": 985, "y": 20, "depth_m": 1.5}, {"x": 100, "y": 100, "depth_m": 0.15}),
+}
+
+
+def separated(a, b, tolerance):
+    return any(abs(a[k] - b[k]) >= t - 1e-9 for k, t in tolerance.items())
+
+
+@pytest.mark.parametrize("name", sorted(VECTOR_CASES))
+def test_vector_distractors_keep_the_margin_and_the_ranges(name):
+    from qagen.specs.schema import Margins
+    from qagen.tasks.fact import Answer
+    _, vector_types = camera_kinds()
+    truth, tolerance = VECTOR_CASES[name]
+    kind, rng = vector_types.get(name)(), np.random.default_rng(3)
+    for rank in range(4):
+        options, at = kind.options(Answer("vector", truth), None, 4, rank, rng, Margins())
+        assert at == rank and options[rank] == truth
+        for i, a in enumerate(options):
+            assert set(a) == set(truth)
+            assert -180 < a.get("yaw_deg", 0) <= 180 and -90 <= a.get("pitch_deg", 0) <= 90
+            assert 0 <= a.get("x", 0) <= 1000 and 0 <= a.get("y", 0) <= 1000 and a.get("depth_m", 1) >= 0.1
+            for b in options[i + 1:]:
+                assert separated(a, b, tolerance), (a, b)
+        claim = kind.false_claim(Answer("vector", truth), None, rng, Margins())
+        assert separated(claim, truth, tolerance)
+
+
+def test_vector_options_do_not_reveal_the_truth_by_being_central():
+    """A blind guess -- the option closest to the component-wise median of the four -- is no
+    better than chance: distractors are not spread around the truth."""
+    from qagen.specs.schema import Margins
+    from qagen.tasks.fact import Answer
+    _, vector_types = camera_kinds()
+    rng, hits, trials = np.random.default_rng(5), 0, 600
+    kind = vector_types.get("camera_motion")()
+    truth, tolerance = VECTOR_CASES["camera_motion"]
+    for _ in range(trials):
+        options, at = kind.options(Answer("vector", truth), None, 4, int(rng.integers(4)), rng, Margins())
+        median = {k: np.median([o[k] for o in options]) for k in truth}
+        spread = [sum(abs(o[k] - median[k]) / tolerance[k] for k in truth) for o in options]
+        hits += int(np.argmin(spread) == at)
+    assert hits / trials < 0.40  # chance is 0.25; truth-centred distractors score near 1
+
+
+def test_motion_label_distractors_are_other_clips_of_the_scene(small_records, small_world, small_world_native_dir):
+    """Select options and false claims are label lists of other clips (drawn like the truth):
+    each is a valid call for some pair of frames 2-6 apart, and none equals the truth."""
+    possible = set()
+    for f1 in range(10):
+        for f2 in range(10):
+            if 2 <= abs(f2 - f1) <= 6:
+                p1, p2 = small_world.poses[f1], small_world.poses[f2]
+                w2c_1, w2c_2 = p1[:3, :3].T, p2[:3, :3].T
+                x, y, z = w2c_1 @ (p2[:3, 3] - p1[:3, 3])
+                R = w2c_2 @ w2c_1.T
+                angles = {"pan": math.degrees(math.atan2(-R[2, 0], R[2, 2])), "tilt": math.degrees(math.asin(R[2, 1])),
+                          "roll": math.degrees(math.atan2(-R[0, 1], R[1, 1]))}
+                depth = np.asarray(Image.open(small_world_native_dir / "depth" / f"{f1:06d}.png")).astype(float) / 1000
+                labels = gt_labels({"dolly": z, "truck": x, "pedestal": y, **angles}, float(np.median(depth[depth > 0])))
+                if labels is not None:
+                    possible.add(tuple(labels))
+    for qa in small_records["camera_motion_label"]:
+        value = truth(qa)["value"]
+        others = truth(qa)["distractor_labels"]
+        assert len(others) >= 3 and value not in others and len({tuple(o) for o in others}) == len(others)
+        assert {tuple(o) for o in others} <= possible
+        if qa.format == "select":
+            options = qa.meta["answer"]["options"]
+            assert options[ord(qa.answer) - ord("A")] == value and len({tuple(o) for o in options}) == 4
+        if qa.format == "judge" and qa.answer == "No":
+            assert qa.meta["answer"]["claim"] in others

@@ -1,13 +1,13 @@
 """How a camera moved: vector types for the camera change (SPAR's view_change_infer), the rotation
 alone (SpaceVista's camera_rotation) and the projected centre of the second camera (SPAR's
-camera_motion_infer), plus the `motion_labels` kind (SpatialVID's vocabulary).
+camera_motion_infer), plus the `motion_labels` kind (SpatialVID's vocabulary, distractors from
+other clips of the scene).
 
 Signed components are spelled as magnitudes with direction words ("0.4 m right", "yaw 30° left");
-a zero is spelled with the positive word. Distractors and false claims change one or two
-components (a sign flip or a shift of two to four tolerances) so that each differs from the truth,
-and from the other options, by at least the task's margin in some component: 0.15 m
-(`margins.axis_m`) for translations, 10° (`margins.sector_deg`) for angles, 100 of 1000 for image
-positions, the length margin for depths.
+a zero is spelled with the positive word. Vector distractors and false claims are drawn like the
+truth (see `exchangeable`) and differ from it, and from each other, by at least the task's margin
+in some component: 0.15 m (`margins.axis_m`) for translations, 10° (`margins.sector_deg`) for angles,
+100 of 1000 for image positions, the length margin for depths.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Optional
 
 import numpy as np
 
-from qagen.geometry.camera_motion import COMPONENTS, LABEL_WORDS, STAY
+from qagen.geometry.camera_motion import wrap_degrees
 from qagen.geometry.relations import length_gap_needed, round_to
 from qagen.render import wording
 from qagen.render.kinds import KINDS
@@ -24,6 +24,9 @@ from qagen.render.kinds.numeric import VECTOR_TYPES
 from qagen.specs.schema import Margins
 
 POSITION_GAP = 100.0  # smallest difference of a distractor's image position, in 0-1000 units
+SPREAD = 1.5  # standard deviation of one distractor step, in tolerances
+SMALL_SPREAD = 0.5  # the same for components that stay small in real captures (height, pitch)
+DEPTH_SPREAD = 0.3  # the same for depths, in log units
 ATTEMPTS = 200
 
 
@@ -37,6 +40,7 @@ class Component:
     name: str
     unit: str  # m | deg | pos (0-1000 image position) | depth (m, > 0)
     step: float
+    spread: float = SPREAD  # small for components that are nearly always small (height change, pitch)
 
     def tolerance(self, value: float, margins: Margins) -> float:
         if self.unit == "m":
@@ -52,9 +56,20 @@ class Component:
             return 0.0 <= value <= 1000.0
         if self.unit == "depth":
             return value >= self.step
-        if self.unit == "deg" and self.name == "yaw_deg":
-            return -180.0 < value <= 180.0
+        if self.name == "pitch_deg":
+            return -90.0 <= value <= 90.0
         return True
+
+    def perturbed(self, value: float, rng: np.random.Generator, margins: Margins) -> float:
+        """One symmetric random step: Gaussian of `spread` tolerances (log-normal for depths),
+        rounded to the component's step; yaw wraps to (-180, 180]."""
+        if self.unit == "depth":
+            return round_to(value * float(np.exp(rng.normal(0.0, DEPTH_SPREAD))), self.step)
+        new = value + float(rng.normal(0.0, self.spread * self.tolerance(abs(value), margins)))
+        if self.unit == "pos":
+            return int(round(new))
+        new = round_to(new, self.step)
+        return wrap_degrees(new) if self.name == "yaw_deg" else new
 
 
 def _differs(a: dict, b: dict, components: tuple[Component, ...], margins: Margins) -> bool:
@@ -62,30 +77,22 @@ def _differs(a: dict, b: dict, components: tuple[Component, ...], margins: Margi
                for c in components)
 
 
-def _perturb(value: dict, components: tuple[Component, ...], rng: np.random.Generator, margins: Margins) -> dict:
-    out = dict(value)
-    for i in rng.choice(len(components), size=int(rng.integers(1, 3)), replace=False):
-        c = components[int(i)]
-        tol = c.tolerance(abs(value[c.name]), margins)
-        flip = c.unit in ("m", "deg") and abs(value[c.name]) >= tol and rng.random() < 0.5
-        shift = float(rng.uniform(2.0, 4.0)) * tol * (1 if rng.random() < 0.5 else -1)
-        new = -value[c.name] if flip else value[c.name] + shift
-        out[c.name] = round_to(new, c.step) if c.step != 1 else int(round(new))
-    return out
-
-
-def vector_distractors(value: dict, components: tuple[Component, ...], k: int, rng: np.random.Generator,
-                       margins: Margins) -> Optional[list[dict]]:
-    """k values that differ from the truth and from each other by a margin; None if not found."""
-    found: list[dict] = []
+def exchangeable(truth, perturb, differs, k: int, rng: np.random.Generator) -> Optional[list]:
+    """k distractors drawn the way the truth itself could have been: a hidden centre is a random
+    perturbation of the truth and every distractor a perturbation of that centre. The perturbation
+    is symmetric and a draw is kept only as a whole set (every option, the truth included, valid
+    and apart from every other by the margin), so neither a majority vote over components nor
+    closeness to the others tells the truth apart; only the plausibility of values does. None
+    when no set is found."""
     for _ in range(ATTEMPTS):
-        if len(found) == k:
-            return found
-        candidate = _perturb(value, components, rng, margins)
-        if all(c.valid(candidate[c.name]) for c in components) and all(
-                _differs(candidate, other, components, margins) for other in [value, *found]):
-            found.append(candidate)
-    return found if len(found) == k else None
+        centre = perturb(truth, rng)
+        drawn = [perturb(centre, rng) for _ in range(k)] if centre is not None else [None]
+        if any(d is None for d in drawn):
+            continue
+        options = [truth, *drawn]
+        if all(differs(a, b) for i, a in enumerate(options) for b in options[i + 1:]):
+            return drawn
+    return None
 
 
 class SignedVector:
@@ -93,14 +100,24 @@ class SignedVector:
 
     components: tuple[Component, ...] = ()
 
+    def distractors(self, value: dict, k: int, rng: np.random.Generator, margins: Margins) -> Optional[list[dict]]:
+        def perturb(centre: dict, rng: np.random.Generator) -> Optional[dict]:
+            out = {c.name: c.perturbed(centre[c.name], rng, margins) for c in self.components}
+            return out if all(c.valid(out[c.name]) for c in self.components) else None
+
+        def differs(a: dict, b: dict) -> bool:
+            return _differs(a, b, self.components, margins)
+
+        return exchangeable(value, perturb, differs, k, rng)
+
     def options(self, answer, fact, n, rank, rng, margins):
-        others = vector_distractors(answer.value, self.components, n - 1, rng, margins)
+        others = self.distractors(answer.value, n - 1, rng, margins)
         if others is None:
             return None
         return others[:rank] + [answer.value] + others[rank:], rank
 
     def false_claim(self, answer, fact, rng, margins):
-        others = vector_distractors(answer.value, self.components, 1, rng, margins)
+        others = self.distractors(answer.value, 1, rng, margins)
         return others[0] if others else None
 
 
@@ -109,8 +126,9 @@ class CameraMotion(SignedVector):
     """Camera change from image 1 to image 2 (TASKS.md): translation in image 1's viewer frame
     (m) and pitch, yaw (deg)."""
 
-    components = (Component("right_m", "m", 0.1), Component("up_m", "m", 0.1), Component("forward_m", "m", 0.1),
-                  Component("pitch_deg", "deg", 5.0), Component("yaw_deg", "deg", 5.0))
+    components = (Component("right_m", "m", 0.1), Component("up_m", "m", 0.1, SMALL_SPREAD),
+                  Component("forward_m", "m", 0.1), Component("pitch_deg", "deg", 5.0, SMALL_SPREAD),
+                  Component("yaw_deg", "deg", 5.0))
 
     def spell(self, value, answer, fact, coordinates) -> str:
         return (f"{signed(value['right_m'], 'm', 'right', 'left')}, {signed(value['up_m'], 'm', 'up', 'down')}, "
@@ -123,7 +141,7 @@ class CameraMotion(SignedVector):
 class CameraRotation(SignedVector):
     """Yaw (+ left) and pitch (+ up) change between two views, in degrees."""
 
-    components = (Component("yaw_deg", "deg", 5.0), Component("pitch_deg", "deg", 5.0))
+    components = (Component("yaw_deg", "deg", 5.0), Component("pitch_deg", "deg", 5.0, SMALL_SPREAD))
 
     def spell(self, value, answer, fact, coordinates) -> str:
         return f"yaw {signed(value['yaw_deg'], 'deg', 'left', 'right')}, pitch {signed(value['pitch_deg'], 'deg', 'up', 'down')}"
@@ -139,53 +157,22 @@ class CameraProjection(SignedVector):
         return f"[{int(value['x'])}, {int(value['y'])}] at a depth of {wording.quantity(value['depth_m'], 'm')}"
 
 
-def canonical(labels: set[str]) -> list[str]:
-    """Labels in the components' order; "Stay" alone when there is none."""
-    ordered = [word for c in COMPONENTS for word in LABEL_WORDS[c] if word in labels]
-    return ordered or [STAY]
-
-
-def _label_variant(truth: list[str], rng: np.random.Generator) -> list[str]:
-    """Flip one label's direction, drop one, or add one of a component the truth does not use."""
-    current = set(truth) - {STAY}
-    used = {c for c in COMPONENTS if set(LABEL_WORDS[c]) & current}
-    moves = ["flip"] * bool(used) + ["drop"] * bool(current) + ["add"] * (len(used) < len(COMPONENTS))
-    move = moves[int(rng.integers(len(moves)))]
-    if move == "flip":
-        c = sorted(used)[int(rng.integers(len(used)))]
-        current ^= set(LABEL_WORDS[c])
-    elif move == "drop":
-        current.discard(sorted(current)[int(rng.integers(len(current)))])
-    else:
-        c = sorted(set(COMPONENTS) - used)[int(rng.integers(len(COMPONENTS) - len(used)))]
-        current.add(LABEL_WORDS[c][int(rng.integers(2))])
-    return canonical(current)
-
-
-def label_alternatives(truth: list[str], k: int, rng: np.random.Generator) -> Optional[list[list[str]]]:
-    found: list[list[str]] = []
-    for _ in range(ATTEMPTS):
-        if len(found) == k:
-            break
-        variant = _label_variant(truth if not found or rng.random() < 0.7 else found[-1], rng)
-        if variant != truth and variant not in found:
-            found.append(variant)
-    return found if len(found) == k else None
-
-
 @KINDS.register("motion_labels")
 class MotionLabels:
-    """A list of SpatialVID camera-motion labels in component order, or ["Stay"]."""
+    """A list of SpatialVID camera-motion labels in component order, or ["Stay"]. Distractors and
+    false claims are the label lists of other clips of the scene, which the answer function lists
+    in `answer.extra["distractor_labels"]`: drawn like the truth, so no option stands out."""
 
     def spell(self, value, answer, fact, coordinates) -> str:
         return ", ".join(value)
 
     def options(self, answer, fact, n, rank, rng, margins):
-        others = label_alternatives(list(answer.value), n - 1, rng)
-        if others is None:
+        others = [list(o) for o in answer.extra.get("distractor_labels", []) if list(o) != list(answer.value)]
+        if len(others) < n - 1:
             return None
-        return others[:rank] + [list(answer.value)] + others[rank:], rank
+        picks = [others[i] for i in rng.choice(len(others), size=n - 1, replace=False)]
+        return picks[:rank] + [list(answer.value)] + picks[rank:], rank
 
     def false_claim(self, answer, fact, rng, margins):
-        others = label_alternatives(list(answer.value), 1, rng)
-        return others[0] if others else None
+        others = [list(o) for o in answer.extra.get("distractor_labels", []) if list(o) != list(answer.value)]
+        return others[int(rng.integers(len(others)))] if others else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qagen.geometry.camera_motion import (
-    MotionThresholds, camera_change, motion_components, motion_labels, wrap_degrees,
+    LABEL_WORDS, MotionCall, MotionThresholds, camera_change, motion_components, motion_labels, wrap_degrees,
 )
 from qagen.geometry.relations import round_to
 from qagen.geometry.viewer import camera_centre, world_to_camera
@@ -15,8 +15,10 @@ from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
 from qagen.tasks.pixels import median_depth
+from qagen.tasks.samplers.camera import CLIP_GAPS, frame_pair
 
 DEG_STEP = 5.0
+OTHER_CLIPS = 40  # other clips tried for distractor label lists
 
 
 def _change(ctx: TaskContext, cand: Candidate) -> dict[str, float]:
@@ -69,16 +71,48 @@ def camera_centre_projection(ctx: TaskContext, cand: Candidate) -> Solved:
     return Solved(Answer("vector", value, exact=exact, extra={"vector": "camera_projection"}))
 
 
+def _labels_between(ctx: TaskContext, first: int, last: int,
+                    thresholds: MotionThresholds) -> tuple[dict[str, float], float, MotionCall]:
+    """Motion components from frame `first` to `last`, the scene scale seen from `first`, the call."""
+    components = motion_components(ctx.c2w(first), ctx.c2w(last))
+    scale = median_depth(ctx, first)
+    return components, scale, motion_labels(components, scale, thresholds)
+
+
+def _other_clip_labels(ctx: TaskContext, truth: list[str], thresholds: MotionThresholds) -> list[list[str]]:
+    """Distinct label lists of other clips of the scene, drawn as the sampler draws clips: select
+    distractors and false claims from the same distribution as the answers."""
+    gaps = {k: v for k, v in ctx.spec.sampler_args.items() if k in ("min_gap", "max_gap")}
+    found: list[list[str]] = []
+    for _ in range(OTHER_CLIPS):
+        try:
+            first, last = frame_pair(ctx, **{**CLIP_GAPS, **gaps})
+            call = _labels_between(ctx, first, last, thresholds)[2]
+        except Reject:
+            continue
+        labels = list(call.labels)
+        if not call.ambiguous and labels != truth and labels not in found:
+            found.append(labels)
+    return found
+
+
 @ANSWERS.register("motion_labels")
 def motion_labels_answer(ctx: TaskContext, cand: Candidate, **thresholds) -> Solved:
     """SpatialVID labels of the motion from the first to the last frame (FORMATS.md section 5),
     thresholds relative to the median depth seen from the first frame; rejected when a component
-    is inside its ambiguous band."""
-    first, last = cand.frames[0], cand.frames[-1]
-    components = motion_components(ctx.c2w(first), ctx.c2w(last))
-    scale = median_depth(ctx, first)
-    call = motion_labels(components, scale, MotionThresholds(**thresholds))
+    is inside its ambiguous band, or when the scene has too few other motions to offer as
+    distractors (select.options - 1 with a select format, one for a judge claim). Balanced on the
+    largest motion's label, both directions of it expected (Pan Left as often as Pan Right)."""
+    limits = MotionThresholds(**thresholds)
+    components, scale, call = _labels_between(ctx, cand.frames[0], cand.frames[-1], limits)
     if call.ambiguous:
         raise Reject("motion_near_threshold")
-    answer = Answer("motion_labels", list(call.labels), exact=components, extra={"scale": scale})
-    return Solved(answer, margin=call.margin, balance_key=call.primary)
+    truth = list(call.labels)
+    others = _other_clip_labels(ctx, truth, limits)
+    formats = ctx.spec.formats
+    needed = ctx.spec.select.options - 1 if ctx.spec.select and "select" in formats else int("judge" in formats)
+    if len(others) < needed:
+        raise Reject("too_few_other_motions")
+    answer = Answer("motion_labels", truth, exact=components, extra={"scale": scale, "distractor_labels": others})
+    pair = next((words for words in LABEL_WORDS.values() if call.primary in words), (call.primary,))
+    return Solved(answer, margin=call.margin, balance_key=call.primary, balance_values=tuple(pair))

@@ -19,7 +19,7 @@ from qagen.geometry.relations import length_gap_needed, round_to, side
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes, world_to_camera
 from qagen.registry import ANSWERS
 from qagen.scene.model import Box
-from qagen.tasks.answers.common import CM_STEP, object_depth, pick_extreme
+from qagen.tasks.answers.common import CM_STEP, camera_distance, object_depth, pick_extreme
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -129,7 +129,8 @@ def object_box(ctx: TaskContext, cand: Candidate, min_distractors: Optional[int]
     keep = [k for k, overlap in enumerate(iou_with(box, boxes)) if overlap < MAX_DISTRACTOR_IOU] if others else []
     if len(keep) < _needed_distractors(ctx, min_distractors):
         raise Reject("too_few_distractor_boxes")
-    answer = Answer("box", list(box), extra={"distractor_boxes": [list(boxes[k]) for k in keep],
+    answer = Answer("box", list(box), extra={"description": description,
+                                             "distractor_boxes": [list(boxes[k]) for k in keep],
                                              "distractor_objects": [others[k] for k in keep]})
     return Solved(answer, margin=margin, slots={"description": description})
 
@@ -153,10 +154,14 @@ def object_description(ctx: TaskContext, cand: Candidate, min_distractors: Optio
 
 @ANSWERS.register("nearer_object")
 def nearer_object(ctx: TaskContext, cand: Candidate) -> Solved:
-    """Which of a, b is nearer to (or farther from) the camera by depth, outside the length margin."""
+    """Which of a, b is nearer to (or farther from) the camera by depth, outside the length margin;
+    the distances from the camera centre must order them alike (the words say "nearer")."""
     depths = {r: object_depth(ctx, cand, r) for r in ("a", "b")}
     if min(depths.values()) <= 0:
         raise Reject("centre_behind_camera")
+    distances = {r: camera_distance(ctx, cand.frames[0], cand.object_id(r)) for r in ("a", "b")}
+    if (depths["a"] < depths["b"]) != (distances["a"] < distances["b"]):
+        raise Reject("depth_and_distance_disagree")
     criterion = str(ctx.rng.choice(["nearer", "farther"]))
     return replace(pick_extreme(ctx, depths, criterion), slots={"criterion_phrase": CRITERION_PHRASES[criterion]})
 
@@ -245,7 +250,8 @@ def object_dimension(ctx: TaskContext, cand: Candidate,
 def nearer_pixel(ctx: TaskContext, cand: Candidate) -> Solved:
     """Which marked pixel is nearer to (or farther from) the camera: camera-z depth and distance
     along the ray must order them alike, each by the relative margin (length_rel; no absolute
-    margin, so it holds for non-metric depth)."""
+    margin, so it holds for non-metric depth). Balanced on the chosen point and on whether the
+    nearer point is the lower one in the image, so image height alone does not give it away."""
     pos = cand.frames[0]
     frame, depth = ctx.scene.frames[pos], frame_depth(ctx, pos)
     points = cand.extra["points"]
@@ -259,11 +265,13 @@ def nearer_pixel(ctx: TaskContext, cand: Candidate) -> Solved:
         raise Reject("depths_within_margin")
     criterion = str(ctx.rng.choice(["nearer", "farther"]))
     chosen = min(dist, key=dist.get) if criterion == "nearer" else max(dist, key=dist.get)
+    nearer, lower = min(dist, key=dist.get), max(points, key=lambda r: points[r][2])
+    layout = "nearer_lower" if nearer == lower else "nearer_higher"  # balanced: no "lower is nearer" shortcut
     markers = {m.role: m for m in place_markers(ctx, cand)}
     slots = {f"xy_{r}": f"[{markers[r].xy[0]}, {markers[r].xy[1]}]" for r in ("a", "b")}
     slots["criterion_phrase"] = CRITERION_PHRASES[criterion]
     slots["answer_point_color"] = markers[chosen].color
     answer = Answer("point_choice", chosen, exact=z, unit="m" if ctx.scene.metric else None,
                     extra={"options": ["a", "b"], "criterion": criterion})
-    return Solved(answer, margin=float(min(gaps)), slots=slots, balance_key=f"{criterion}:{chosen}",
-                  balance_values=(f"{criterion}:a", f"{criterion}:b"))
+    return Solved(answer, margin=float(min(gaps)), slots=slots, balance_key=f"{criterion}:{chosen}:{layout}",
+                  balance_values=tuple(f"{criterion}:{r}:{k}" for r in ("a", "b") for k in ("nearer_lower", "nearer_higher")))

@@ -9,6 +9,8 @@ from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
 
+CLIP_GAPS = {"min_gap": 2, "max_gap": 8}  # default frames between a clip's ends
+
 
 def frame_pair(ctx: TaskContext, min_gap: int, max_gap: int) -> tuple[int, int]:
     """Two frame positions min_gap..max_gap apart, in random order."""
@@ -33,7 +35,7 @@ def camera_pair(ctx: TaskContext, min_gap: int = 1, max_gap: int = 10, min_share
 
 
 @SAMPLERS.register("camera_clip")
-def camera_clip(ctx: TaskContext, min_gap: int = 2, max_gap: int = 8) -> Candidate:
+def camera_clip(ctx: TaskContext, min_gap: int = CLIP_GAPS["min_gap"], max_gap: int = CLIP_GAPS["max_gap"]) -> Candidate:
     """A short clip from one frame to another min_gap..max_gap frames away (either direction),
     at most filters.max_frames frames spread evenly, ends included."""
     first, last = frame_pair(ctx, min_gap, max_gap)
