@@ -1,6 +1,6 @@
 """Video samplers: an ordered clip and the objects (or label) a clip question is about.
 
-Whether a frame *shows* an object is decided on pixels alone (see `clip_presence`): truncation does
+Whether a frame *shows* an object is decided on pixels alone (see `presence_states`): truncation does
 not matter for "is it in the frame", only for placing markers and measuring, which use the
 TASKS.md visibility (ctx.visible_rows) as everywhere else.
 """
