@@ -508,3 +508,16 @@ def test_a_first_camera_looking_straight_down_has_no_viewer_frame_and_is_rejecte
         ctx = TaskContext(scene, index, spec, np.random.default_rng(0))
         with pytest.raises(Reject, match="first_camera_looks_straight_up_or_down"):
             ANSWERS.get(spec.answer)(ctx, cand)
+
+
+def test_select_letters_and_judge_truths_are_balanced(by_task):
+    for task, formats in TASKS.items():
+        if "select" in formats:
+            selects = [qa for qa in by_task[task] if qa.format == "select"]
+            shown = {len(re.findall(r"^[A-F]\. ", qa.question, flags=re.M)) for qa in selects}
+            assert len(shown) == 1, (task, shown)
+            letters = Counter(qa.answer for qa in selects)
+            counts = [letters[letter] for letter in "ABCDEF"[: shown.pop()]]
+            assert max(counts) - min(counts) <= 1, (task, letters)
+    truths = Counter(qa.answer for qa in by_task["obj_spatial_relation_oo_mv"] if qa.format == "judge")
+    assert abs(truths["Yes"] - truths["No"]) <= 1
