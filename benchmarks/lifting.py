@@ -198,7 +198,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=512, help="frames timed per fast backend")
     parser.add_argument("--objects", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--cuda-batch-size", type=int, default=256)
+    parser.add_argument("--cuda-batch-size", type=int, default=1024)
     parser.add_argument("--png-frames", type=int, default=128, help="frames written as PNGs for the SceneIndex build (0 skips)")
     args = parser.parse_args()
     devices = {"numba", "torch", "reference", "cuda"} if args.device == "all" else set(args.device.split(","))

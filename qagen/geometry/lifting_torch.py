@@ -25,7 +25,8 @@ except ImportError:  # CPU-only installs: the plain path covers every device
     triton = None
 
 KEY_NONE = torch.iinfo(torch.int64).max
-TILE_H, TILE_W = 16, 64
+TILE_H, TILE_W = 8, 16  # small tiles, one warp: per-object reductions are warp shuffles (fastest on H100)
+NUM_WARPS = 1
 
 
 def triton_available() -> bool:
@@ -229,7 +230,7 @@ def _accumulate_triton(depth, ids, params, centre_q) -> _Accumulators:
     _stats_kernel[grid](
         depth, ids, params, centre_q.contiguous(),
         acc.pixels, acc.valid, acc.bbox, acc.sums, acc.pmin, acc.pmax, acc.zmin, acc.zmax, acc.key,
-        H, W, O, SUB=SUBPIXELS, PIXEL_BITS=PIXEL_BITS, TILE_H=TILE_H, TILE_W=TILE_W, num_warps=4,
+        H, W, O, SUB=SUBPIXELS, PIXEL_BITS=PIXEL_BITS, TILE_H=TILE_H, TILE_W=TILE_W, num_warps=NUM_WARPS,
     )  # fmt: skip
     return acc
 
@@ -240,7 +241,7 @@ def _depth_histogram_triton(depth, ids, bins: _MedianBins, O: int) -> torch.Tens
     grid = (B, triton.cdiv(H, TILE_H), triton.cdiv(W, TILE_W))
     _depth_hist_kernel[grid](
         depth, ids, bins.slot, bins.zmin, bins.inv_width, hist,
-        H, W, O, BINS=MEDIAN_BINS, TILE_H=TILE_H, TILE_W=TILE_W, num_warps=4,
+        H, W, O, BINS=MEDIAN_BINS, TILE_H=TILE_H, TILE_W=TILE_W, num_warps=NUM_WARPS,
     )  # fmt: skip
     return hist
 
