@@ -263,3 +263,12 @@ def test_order_permutations_cover_every_letter_position():
     rng = np.random.default_rng(1)
     others = other_orders(["c", "a", "b"], rng)
     assert sorted(map(tuple, others)) == sorted(p for p in itertools.permutations("abc") if p != ("c", "a", "b"))
+
+
+def test_select_letters_spread(world_records):
+    _, by_task = world_records
+    for task in ("obj_frame_locate", "appearance_order", "object_existence"):
+        select = [qa for qa in by_task[task] if qa.format == "select"]
+        letters = Counter(qa.answer for qa in select)
+        spread = [letters[letter] for letter in "ABCD"[: len(select[0].meta["answer"]["options"])]]
+        assert max(spread) - min(spread) <= 1, (task, letters)
