@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qagen.scene.io import read_depth
+from qagen.scene.io import read_frame_depth
 from qagen.scene.model import Frame
 from qagen.tasks.context import TaskContext
 from qagen.tasks.fact import Reject
@@ -31,8 +31,8 @@ def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
         frame = ctx.scene.frames[frame_pos]
         if frame.depth_path is None:
             raise Reject("no_depth")
-        depth = read_depth(frame.depth_path, ctx.scene.depth_scale, tuple(frame.depth_size or frame.color_size))
-        depth[~(depth > 0)] = np.nan
+        depth = read_frame_depth(frame, ctx.scene.depth_scale, tuple(frame.depth_size or frame.color_size))
+        depth[~(depth > 0)] = np.nan  # invalid, or moving (the frame's dynamic mask)
         if len(cached) >= DEPTHS_KEPT:
             cached.pop(next(iter(cached)))
         cached[frame_pos] = depth
