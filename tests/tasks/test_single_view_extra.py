@@ -322,3 +322,23 @@ def test_judge_truths_are_balanced(by_task):
     for task, records in by_task.items():
         truths = [qa.meta["answer"]["value"] for qa in records if qa.format == "judge"]
         assert abs(sum(truths) - len(truths) / 2) <= 0.5, task
+
+
+def test_object_dimension_scene_without_frames_asks_without_media(small_world, tmp_path):
+    """A meta-info-like scene (boxes and labels, no frames): the question has no media and names
+    an object whose label is unique in the scene."""
+    from qagen.scene.model import Scene, SceneObject
+
+    scene = Scene(id="boxes_only", source="metainfo", root=tmp_path / "boxes_only", frames=[],
+                  objects=[SceneObject(o.id, o.label, o.box) for o in small_world.objects])
+    records = list(qagen.generate(scene, tasks=["object_dimension_scene"], seed=3))
+    labels = Counter(o.label for o in small_world.objects)
+    assert len(records) == 24
+    for qa in records:
+        target = ids(qa)["a"]
+        assert qa.media == "none" and qa.images == () and qa.meta["frames"] == []
+        assert labels[obj(small_world, target).label] == 1
+        s = sizes(obj(small_world, target).box)
+        exact = {"longest": max(s.values()), "height": s["taller"], "width": s["wider"]}[truth(qa)["dimension"]] * 100
+        assert truth(qa)["value"] == round_step(exact, 1.0)
+        assert "video" not in qa.question and "frame" not in qa.question
