@@ -55,7 +55,8 @@ def to_sample(record: dict) -> Sample | None:
     elif fmt == "judge":
         classes = ("Yes", "No")
     elif meta["answer"].get("kind") == "choice" and fmt == "fill":
-        classes = tuple(sorted({m["color"] for m in meta["markers"]}))
+        options = set(meta["answer"].get("options", []))
+        classes = tuple(sorted({m["color"] for m in meta["markers"] if m["role"] in options}))
     else:
         return None
     held_out = int(hashlib.sha256(meta["template"].encode() + str(record["id"]).encode()).hexdigest(), 16) % 2 == 1

@@ -72,7 +72,9 @@ def build_fact(ctx: TaskContext, cand: Candidate, solved: Solved) -> Fact:
 
 
 def _identity(fact: Fact) -> Any:
-    return (fact.frames, tuple((o.role, o.id) for o in fact.objects), repr(fact.answer.value), fact.answer.extra.get("criterion"))
+    extra = fact.answer.extra
+    return (fact.frames, tuple((o.role, o.id) for o in fact.objects), repr(fact.answer.value),
+            extra.get("criterion"), extra.get("label"))
 
 
 def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:

@@ -8,23 +8,8 @@ import numpy as np
 from qagen.registry import Registry
 from qagen.render import wording
 from qagen.render.kinds import KINDS
+from qagen.tasks.slots import SLOT_WORDS
 
-SLOT_WORDS = {
-    "left_right": ("right", "left"),
-    "above_below": ("above", "below"),
-    "closer_farther": ("closer", "farther"),
-    "front_behind": ("front", "behind"),
-    # multi-view: relative to camera 1 (the first image's viewer), and object X (a) vs object Y (b)
-    "cam_left_right": ("right", "left"),
-    "cam_above_below": ("above", "below"),
-    "cam_front_behind": ("front", "behind"),
-    "ab_left_right": ("right", "left"),
-    "ab_above_below": ("above", "below"),
-    "ab_closer_farther": ("closer", "farther"),
-    "a_front_behind": ("front", "behind"),
-    "b_front_behind": ("front", "behind"),
-    "quadrant": ("front-left", "front-right", "back-left", "back-right"),  # relative_direction (observer)
-}
 
 # Slots spelled as clauses "<subject> is <head> <object>" rather than wording.relation's generic
 # phrases, so that two slots saying front/behind of different objects read unambiguously.

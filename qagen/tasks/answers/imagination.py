@@ -16,11 +16,11 @@ from qagen.geometry.directions import QUADRANTS, bearing_deg, horizontal_gap, ob
 from qagen.geometry.relations import compare_lengths, length_gap_needed, round_to, side
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
-from qagen.render.kinds.relation import SLOT_WORDS
 from qagen.tasks.answers.common import M_STEP
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
+from qagen.tasks.slots import SLOT_WORDS
 
 OBSERVER = "observer"
 MIN_FACING_M = 0.5  # stand and face closer than this (horizontally) give an unstable heading

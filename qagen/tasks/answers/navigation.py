@@ -17,7 +17,6 @@ from shapely.ops import nearest_points
 
 from qagen.geometry.routes import Move, box_footprint, free_space, grid_route, route_moves, stays_inside, walk
 from qagen.registry import ANSWERS
-from qagen.render import wording
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -29,10 +28,10 @@ START_INSET_M = 0.1  # the start stands one cell inside the planning free space:
 
 def move_text(move: Move) -> str:
     if move.kind == "forward":
-        return f"go forward {wording.quantity(move.amount, 'm')}"
+        return f"go forward {move.amount:g} m"
     if abs(move.amount) == 180:
         return "turn around"
-    return f"turn {'left' if move.amount > 0 else 'right'} {wording.quantity(abs(move.amount), 'deg')}"
+    return f"turn {'left' if move.amount > 0 else 'right'} {abs(move.amount):g}°"
 
 
 def route_text(moves: list[Move]) -> str:
