@@ -138,6 +138,28 @@ def test_camera_motion_infer_projects_the_second_centre(walk_records, camera_wor
         assert truth(qa)["value"] == {"x": round(u / W * 1000), "y": round(v / H * 1000), "depth_m": round_step(cam[2], 0.1)}
 
 
+def test_camera_motion_infer_renders_every_paraphrase_on_the_walk(camera_world_native_dir):
+    """The 10-frame small world never sees one camera from another, so the shared template test
+    cannot render this task there: every paraphrase is rendered here on the long walk instead."""
+    from qagen.pipeline.seeds import stream
+    from qagen.render.renderer import Renderer
+    from qagen.tasks.engine import sample_facts
+
+    scene = load_scene(camera_world_native_dir, loader="native")
+    index, cat = SceneIndex.build(scene), catalogue.load()
+    spec = cat.specs["camera_motion_infer"]
+    renderer = Renderer(spec, cat.templates[spec.name], scene)
+    for fmt in spec.formats:
+        seed, rng = stream(0, scene.id, spec.name, fmt)
+        facts = sample_facts(TaskContext(scene, index, spec, rng), 2)
+        assert facts, fmt
+        for i, template in enumerate(cat.templates[spec.name][fmt]):
+            qa = renderer.render(facts[0], fmt, 0, rng, seed, template_index=i)
+            assert qa.meta["template"] == template.id and qa.question and qa.answer
+            assert "{{" not in qa.question + qa.answer and "  " not in qa.question
+            assert truth(qa)["value"] == facts[0].answer.value
+
+
 def test_camera_motion_infer_rejects_exactly_the_pairs_out_of_view(camera_world_native_dir, camera_world):
     scene = load_scene(camera_world_native_dir, loader="native")
     ctx = TaskContext(scene, SceneIndex.build(scene), catalogue.load().specs["camera_motion_infer"],
