@@ -144,7 +144,8 @@ class CameraRotation(SignedVector):
     components = (Component("yaw_deg", "deg", 5.0), Component("pitch_deg", "deg", 5.0, SMALL_SPREAD))
 
     def spell(self, value, answer, fact, coordinates) -> str:
-        return f"yaw {signed(value['yaw_deg'], 'deg', 'left', 'right')}, pitch {signed(value['pitch_deg'], 'deg', 'up', 'down')}"
+        yaw, pitch = signed(value["yaw_deg"], "deg", "left", "right"), signed(value["pitch_deg"], "deg", "up", "down")
+        return f"yaw {yaw}, pitch {pitch}"
 
 
 @VECTOR_TYPES.register("camera_projection")

@@ -28,6 +28,7 @@ from qagen.tasks.pixels import frame_depth, pixel_distance
 
 MAX_DISTRACTOR_IOU = 0.5
 CRITERION_PHRASES = {"nearer": "nearer to the camera", "farther": "farther from the camera"}
+LAYOUTS = ("nearer_lower", "nearer_higher")  # is the nearer of two marked pixels the lower one in the image
 
 
 # ------------------------------------------------------------------------------------------------
@@ -45,7 +46,8 @@ class Direction:
 
 
 DIRECTIONS = (
-    Direction(("the {label} on the right", "the {label} on the left"), ("the rightmost {label}", "the leftmost {label}"),
+    Direction(("the {label} on the right", "the {label} on the left"),
+              ("the rightmost {label}", "the leftmost {label}"),
               lambda viewer, cam: viewer[0], lambda cam: cam[0] / cam[2], False),
     Direction(("the farther {label}", "the nearer {label}"), ("the farthest {label}", "the nearest {label}"),
               lambda viewer, cam: float(np.linalg.norm(cam)), None, True),
@@ -213,7 +215,8 @@ def larger_object(ctx: TaskContext, cand: Candidate, criteria: tuple[str, ...] =
     values = {r: sizes(object_box_3d(ctx, cand.object_id(r)))[SIZE_CRITERIA[criterion]] for r in ("a", "b")}
     best, runner = sorted(values, key=values.get, reverse=True)
     m = ctx.spec.margins
-    gap, need = values[best] - values[runner], length_gap_needed(values[best], values[runner], m.length_abs_m, m.length_rel)
+    gap = values[best] - values[runner]
+    need = length_gap_needed(values[best], values[runner], m.length_abs_m, m.length_rel)
     if gap < need:
         raise Reject("sizes_within_margin")
     answer = Answer("choice", best, exact=values, unit="m", extra={"options": ["a", "b"], "criterion": criterion})
@@ -266,7 +269,7 @@ def nearer_pixel(ctx: TaskContext, cand: Candidate) -> Solved:
     criterion = str(ctx.rng.choice(["nearer", "farther"]))
     chosen = min(dist, key=dist.get) if criterion == "nearer" else max(dist, key=dist.get)
     nearer, lower = min(dist, key=dist.get), max(points, key=lambda r: points[r][2])
-    layout = "nearer_lower" if nearer == lower else "nearer_higher"  # balanced: no "lower is nearer" shortcut
+    layout = LAYOUTS[0] if nearer == lower else LAYOUTS[1]  # balanced: no "lower is nearer" shortcut
     markers = {m.role: m for m in place_markers(ctx, cand)}
     slots = {f"xy_{r}": f"[{markers[r].xy[0]}, {markers[r].xy[1]}]" for r in ("a", "b")}
     slots["criterion_phrase"] = CRITERION_PHRASES[criterion]
@@ -274,4 +277,4 @@ def nearer_pixel(ctx: TaskContext, cand: Candidate) -> Solved:
     answer = Answer("point_choice", chosen, exact=z, unit="m" if ctx.scene.metric else None,
                     extra={"options": ["a", "b"], "criterion": criterion})
     return Solved(answer, margin=float(min(gaps)), slots=slots, balance_key=f"{criterion}:{chosen}:{layout}",
-                  balance_values=tuple(f"{criterion}:{r}:{k}" for r in ("a", "b") for k in ("nearer_lower", "nearer_higher")))
+                  balance_values=tuple(f"{criterion}:{r}:{k}" for r in ("a", "b") for k in LAYOUTS))

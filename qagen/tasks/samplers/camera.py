@@ -35,7 +35,8 @@ def camera_pair(ctx: TaskContext, min_gap: int = 1, max_gap: int = 10, min_share
 
 
 @SAMPLERS.register("camera_clip")
-def camera_clip(ctx: TaskContext, min_gap: int = CLIP_GAPS["min_gap"], max_gap: int = CLIP_GAPS["max_gap"]) -> Candidate:
+def camera_clip(ctx: TaskContext, min_gap: int = CLIP_GAPS["min_gap"],
+                max_gap: int = CLIP_GAPS["max_gap"]) -> Candidate:
     """A short clip from one frame to another min_gap..max_gap frames away (either direction),
     at most filters.max_frames frames spread evenly, ends included."""
     first, last = frame_pair(ctx, min_gap, max_gap)
