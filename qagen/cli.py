@@ -22,7 +22,8 @@ def generate(
     loader: str = typer.Option("native", help="Input layout: native, scannet, ..."),
     tasks: str = typer.Option("all", help="all, or comma-separated task names (see `qagen tasks`)."),
     qa_format: str = typer.Option("all", "--qa-format", help="Question formats: all or fill,select,sentence,judge."),
-    format: str = typer.Option("all", "--format", help="Output format: sharegpt, internvl or all."),
+    format: str = typer.Option("sharegpt,internvl", "--format",
+                               help="Output formats, comma-separated: sharegpt, internvl, spar, qwen, or all."),
     mix: Optional[Path] = typer.Option(None, help="Mixing YAML: weights, caps, total, split."),
     out: Path = typer.Option(Path("qagen_out"), help="Output folder."),
     seed: int = typer.Option(0, help="Global seed."),
@@ -34,6 +35,7 @@ def generate(
     resume: bool = typer.Option(False, help="Skip scenes whose shards are complete."),
     strip_meta: bool = typer.Option(False, help="Leave the meta block out of records."),
     sharegpt_style: str = typer.Option("sharegpt", help="sharegpt (from/value) or openai (role/content)."),
+    burn_markers: bool = typer.Option(False, help="Draw markers into copies of the images under <out>/marked."),
     specs: list[Path] = typer.Option([], help="Extra folder of task specs (repeatable)."),
     templates: list[Path] = typer.Option([], help="Extra folder of templates (repeatable)."),
     limit: Optional[int] = typer.Option(None, help="Process at most this many scenes."),
@@ -44,7 +46,7 @@ def generate(
 
     try:
         plan = plan_from_options(tasks, qa_format, format, out, seed, load_mix(mix), device, resume, strip_meta,
-                                 sharegpt_style, specs, templates)
+                                 sharegpt_style, specs, templates, burn_markers)
         manifest = generate_dataset(plan, data, loader, workers=workers, executor=executor, address=address,
                                     gpus_per_scene=gpus_per_scene, scene_limit=limit)
     except QagenError as exc:

@@ -24,7 +24,7 @@ class ScenePointer:
 class RunPlan:
     tasks: tuple[TaskSpec, ...]
     formats: tuple[str, ...]  # question formats: fill, select, sentence, judge
-    writers: tuple[str, ...]  # output formats: sharegpt, internvl
+    writers: tuple[str, ...]  # output formats: sharegpt, internvl, spar, qwen
     out: Path
     seed: int = 0
     mix: Mix = field(default_factory=Mix)
@@ -33,6 +33,7 @@ class RunPlan:
     resume: bool = False
     strip_meta: bool = False
     sharegpt_style: str = "sharegpt"
+    burn_markers: bool = False  # draw markers into copies of the images (writers.burn)
     extra_specs: tuple[Path, ...] = ()
     extra_templates: tuple[Path, ...] = ()
 

@@ -105,6 +105,7 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
         "tasks": [s.name for s in plan.tasks],
         "formats": list(plan.formats),
         "writers": list(plan.writers),
+        "burn_markers": plan.burn_markers,
         "mix": plan.mix.model_dump(),
         "scale": plan.scale,
     }
@@ -122,7 +123,7 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
 def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], writers: str | Sequence[str],
                       out: Path, seed: int, mix, device: str, resume: bool, strip_meta: bool,
                       sharegpt_style: str, extra_specs: Sequence[Path] = (),
-                      extra_templates: Sequence[Path] = ()) -> RunPlan:
+                      extra_templates: Sequence[Path] = (), burn_markers: bool = False) -> RunPlan:
     from qagen.specs.schema import FORMATS
     from qagen.writers import WRITERS
 
@@ -134,6 +135,7 @@ def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], 
         tasks=specs, formats=tuple(fmt_list), writers=tuple(writer_list), out=Path(out), seed=seed, mix=mix,
         device=device, resume=resume, strip_meta=strip_meta, sharegpt_style=sharegpt_style,
         extra_specs=tuple(map(Path, extra_specs)), extra_templates=tuple(map(Path, extra_templates)),
+        burn_markers=burn_markers,
     )
 
 

@@ -106,7 +106,7 @@ def read_report(path: Path) -> SceneReport:
 
 def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     """Load, lift, generate and write one scene's shards (atomically); resume skips finished scenes."""
-    from qagen.writers import make_writer
+    from qagen.writers import MarkerBurner, make_writer
     from qagen.writers.shards import ShardWriter
 
     done = report_path(plan.out, pointer_key(pointer))
@@ -120,9 +120,11 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     root = scene.root.parent
     out = plan.out / split if split else plan.out
     writers = [make_writer(name, root, plan.strip_meta, plan.sharegpt_style) for name in plan.writers]
+    burner = MarkerBurner(root, plan.out) if plan.burn_markers else None
     with ExitStack() as stack:
         shards = [stack.enter_context(ShardWriter(out, w, scene.source, scene.id)) for w in writers]
         for qa in scene_records(scene, index, plan, report):
+            qa = burner.burn(qa) if burner else qa
             for shard in shards:
                 shard.write(qa)
     for shard, writer in zip(shards, writers):

@@ -29,8 +29,8 @@ def data_root(tmp_path):
     return root
 
 
-def test_registry_names_both_writers():
-    assert WRITERS.names() == ["internvl", "sharegpt"]
+def test_registry_names_every_writer():
+    assert WRITERS.names() == ["internvl", "qwen", "sharegpt", "spar"]
     assert WRITERS.get("sharegpt") is ShareGPTWriter
 
 
