@@ -23,7 +23,8 @@ from qagen.geometry.lifting import (
     resolve_device,
     robust_extents,
 )
-from qagen.geometry.projection import box_truncation
+from qagen.geometry.boxes3d import label_points_in_boxes
+from qagen.geometry.projection import backproject_pixels, box_truncation
 from qagen.scene.io import read_frame_depth, read_instance, resample_by_homography
 from qagen.scene.model import Box, Frame, Scene
 
@@ -70,11 +71,15 @@ class SceneIndex:
         """Lift every frame of `scene`: one pass, or two when some objects need their box fused."""
         if not scene.objects:  # nothing to observe (e.g. a SpatialVID clip): no pixels are read
             empty = {name: np.empty(0, dtype=dtype) for name, dtype in COLUMNS.items()}
-            mask_size = np.array([_grid(f)[1] for f in scene.frames], dtype=np.int64).reshape(-1, 2)
+            mask_size = np.array([f.depth_grid()[1] for f in scene.frames], dtype=np.int64).reshape(-1, 2)
             return cls(obs=empty, mask_size=mask_size, boxes={}, fused=set())
-        missing = [f.index for f in scene.frames if f.depth_path is None or f.instance_path is None]
-        if missing:
-            raise InputError(scene.root, f"the scene index needs depth and instance masks; frame {missing[0]} lacks one")
+        no_depth = [f.index for f in scene.frames if f.depth_path is None]
+        if no_depth:
+            raise InputError(scene.root, f"the scene index needs depth; frame {no_depth[0]} has none")
+        unmasked = [f.index for f in scene.frames if f.instance_path is None]
+        if unmasked and any(o.box is None for o in scene.objects):
+            raise InputError(scene.root, f"frame {unmasked[0]} has no instance mask and not every object has a box: "
+                                         "visibility needs one or the other")
         device = resolve_device(device)
         object_ids = np.array([o.id for o in scene.objects], dtype=np.int64)
         boxes = {o.id: o.box for o in scene.objects if o.box is not None}
@@ -85,7 +90,7 @@ class SceneIndex:
                 boxes.update(_fuse_boxes(scene, unboxed, pool, device, batch_size))
             centres = np.array([boxes[i].center if i in boxes else (np.nan,) * 3 for i in object_ids.tolist()], float)
             obs = _observe(scene, object_ids, centres, pool, device, batch_size)
-        mask_size = np.array([_grid(f)[1] for f in scene.frames], dtype=np.int64).reshape(-1, 2)
+        mask_size = np.array([f.depth_grid()[1] for f in scene.frames], dtype=np.int64).reshape(-1, 2)
         obs["truncation"] = _truncation(scene, obs, boxes, mask_size)
         obs = {name: obs[name] for name in COLUMNS}
         return cls(obs=obs, mask_size=mask_size, boxes=boxes, fused=set(unboxed.tolist()) & set(boxes))
@@ -120,14 +125,6 @@ class SceneIndex:
         )
 
 
-def _grid(frame: Frame) -> tuple[np.ndarray, tuple[int, int]]:
-    """K and (W, H) of the frame's depth / instance grid; without K_depth, K_color scaled to it."""
-    size = tuple(frame.depth_size or frame.color_size)
-    if frame.K_depth is not None:
-        return frame.K_depth, size
-    return np.diag([size[0] / frame.color_size[0], size[1] / frame.color_size[1], 1.0]) @ frame.K_color, size
-
-
 def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
     """Table from stored object id + 1 to dense index: entry 0 is "no object" (-1), and the last
     entry (-1) catches every id that is not among `object_ids` (after clipping)."""
@@ -139,10 +136,12 @@ def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
 
 def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndarray, ids_out: np.ndarray) -> None:
     """Decode one frame straight into its slot of the batch (threads copy in parallel, not the lifter)."""
-    size = _grid(frame)[1]
+    size = frame.depth_grid()[1]
     depth_out[...] = read_frame_depth(frame, scene.depth_scale, size)
-    if frame.instance_on_color:
-        K_depth, _ = _grid(frame)
+    if frame.instance_path is None:
+        ids = _ids_from_boxes(scene, frame, depth_out)
+    elif frame.instance_on_color:
+        K_depth, _ = frame.depth_grid()
         stored = read_instance(frame.instance_path, scene.instance_offset, tuple(frame.color_size))
         ids = resample_by_homography(stored, frame.K_color @ np.linalg.inv(K_depth), size)
     else:
@@ -152,11 +151,24 @@ def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndar
     np.take(table, ids, out=ids_out)
 
 
+def _ids_from_boxes(scene: Scene, frame: Frame, depth: np.ndarray) -> np.ndarray:
+    """Object ids per pixel from the boxes the lifted depth points fall in (no instance mask)."""
+    K, (W, H) = frame.depth_grid()
+    rows, cols = np.nonzero(depth > 0)
+    points = backproject_pixels(cols, rows, depth[rows, cols], K, frame.c2w)
+    objects = scene.objects
+    inside = label_points_in_boxes(points, np.array([o.box.center for o in objects]),
+                                   np.array([o.box.rotation for o in objects]), np.array([o.box.size for o in objects]))
+    ids = np.full((H, W), -1, dtype=np.int32)
+    ids[rows, cols] = np.where(inside >= 0, np.array([o.id for o in objects])[inside], -1)
+    return ids
+
+
 def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_size: int) -> Iterator[tuple]:
     """(frame positions, depth, ids, K, c2w) per batch of same-size frames, read ahead in `pool`."""
     spans: list[list[int]] = []
     for pos, frame in enumerate(scene.frames):
-        if spans and len(spans[-1]) < batch_size and _grid(scene.frames[spans[-1][0]])[1] == _grid(frame)[1]:
+        if spans and len(spans[-1]) < batch_size and scene.frames[spans[-1][0]].depth_grid()[1] == frame.depth_grid()[1]:
             spans[-1].append(pos)
         else:
             spans.append([pos])
@@ -167,7 +179,7 @@ def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_si
         positions = next(upcoming, None)
         if positions is None:
             return
-        W, H = _grid(scene.frames[positions[0]])[1]
+        W, H = scene.frames[positions[0]].depth_grid()[1]
         depth, ids = np.empty((len(positions), H, W), np.float32), np.empty((len(positions), H, W), np.int32)
         reads = [pool.submit(_read_into, scene, scene.frames[p], table, depth[i], ids[i]) for i, p in enumerate(positions)]
         pending.append((np.array(positions), depth, ids, reads))
@@ -180,7 +192,7 @@ def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_si
         for read in reads:
             read.result()
         frames = [scene.frames[p] for p in positions]
-        K = np.stack([_grid(f)[0] for f in frames]).astype(float)
+        K = np.stack([f.depth_grid()[0] for f in frames]).astype(float)
         yield positions, depth, ids, K, np.stack([f.c2w for f in frames]).astype(float)
 
 
@@ -240,7 +252,7 @@ def _truncation(scene: Scene, obs: dict[str, np.ndarray], boxes: dict[int, Box],
         return np.empty(0)
     object_ids = np.unique(obs["object"])
     corners = np.stack([boxes[i].corners() if i in boxes else np.full((8, 3), np.nan) for i in object_ids.tolist()])
-    K = np.stack([_grid(f)[0] for f in scene.frames]).astype(float)
+    K = np.stack([f.depth_grid()[0] for f in scene.frames]).astype(float)
     c2w = np.stack([f.c2w for f in scene.frames]).astype(float)
     frame = obs["frame"]
     return box_truncation(corners[np.searchsorted(object_ids, obs["object"])], K[frame], c2w[frame], mask_size[frame])

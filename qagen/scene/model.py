@@ -88,6 +88,13 @@ class Frame:
     dynamic_mask_path: Optional[Path] = None  # masks of moving things (SpatialVID): their pixels read as invalid depth
     dynamic_mask_index: Optional[int] = None  # this frame's entry in dynamic_mask_path
 
+    def depth_grid(self) -> tuple[np.ndarray, tuple[int, int]]:
+        """K and (W, H) of the depth / instance grid; without K_depth, K_color scaled to that grid."""
+        size = tuple(self.depth_size or self.color_size)
+        if self.K_depth is not None:
+            return self.K_depth, size
+        return np.diag([size[0] / self.color_size[0], size[1] / self.color_size[1], 1.0]) @ self.K_color, size
+
 
 @dataclass
 class Scene:

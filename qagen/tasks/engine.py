@@ -53,7 +53,8 @@ def scene_labels(ctx: TaskContext) -> Counter:
 
 
 def build_fact(ctx: TaskContext, cand: Candidate, solved: Solved) -> Fact:
-    labels = _visible_labels(ctx, cand.frames) if cand.media != "none" else scene_labels(ctx)
+    in_view = cand.media != "none" and ctx.index is not None
+    labels = _visible_labels(ctx, cand.frames) if in_view else scene_labels(ctx)
     objects = []
     for role, object_id, image in cand.roles:
         label = ctx.label(object_id)

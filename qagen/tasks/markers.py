@@ -19,8 +19,7 @@ from qagen.tasks.fact import MarkerPlacement
 
 def mask_to_color(frame: Frame, xy: np.ndarray) -> np.ndarray:
     """Pixel positions (N, 2) on the depth/mask grid -> positions on the colour image."""
-    K_depth = frame.K_depth if frame.K_depth is not None else frame.K_color
-    H = frame.K_color @ np.linalg.inv(K_depth)
+    H = frame.K_color @ np.linalg.inv(frame.depth_grid()[0])
     homog = np.c_[np.asarray(xy, dtype=float), np.ones(len(xy))] @ H.T
     return homog[:, :2] / homog[:, 2:3]
 
@@ -30,6 +29,15 @@ def normalise(frame: Frame, xy: np.ndarray) -> np.ndarray:
     W, H = frame.color_size
     out = np.rint(np.asarray(xy, dtype=float) / np.array([W, H]) * 1000.0)
     return np.clip(out, 0, 1000).astype(int)
+
+
+def mask_boxes(ctx: TaskContext, frame_pos: int, rows: np.ndarray) -> np.ndarray:
+    """Tight mask boxes of index rows, (N, 4) [x1, y1, x2, y2] in 0-1000 of the colour image."""
+    obs, frame = ctx.index.obs, ctx.scene.frames[frame_pos]
+    rows = np.atleast_1d(rows)
+    lo = np.stack([obs["x1"][rows], obs["y1"][rows]], axis=-1).astype(float)
+    hi = np.stack([obs["x2"][rows] + 1, obs["y2"][rows] + 1], axis=-1).astype(float)
+    return np.concatenate([normalise(frame, mask_to_color(frame, lo)), normalise(frame, mask_to_color(frame, hi))], axis=-1)
 
 
 def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, ...]:
@@ -55,9 +63,6 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
             rule = "centre" if bool(obs["centre_on_mask"][row]) else "nearest"
             placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=(int(x), int(y)), rule=rule))
         else:
-            corners = np.array([[obs["x1"][row], obs["y1"][row]], [obs["x2"][row] + 1, obs["y2"][row] + 1]], float)
-            (x1, y1), (x2, y2) = normalise(frame, mask_to_color(frame, corners))
-            placed.append(
-                MarkerPlacement(spec.role, "box", spec.color, image, box=(int(x1), int(y1), int(x2), int(y2)), rule="mask_box")
-            )
+            box = tuple(int(v) for v in mask_boxes(ctx, frame_pos, row)[0])
+            placed.append(MarkerPlacement(spec.role, "box", spec.color, image, box=box, rule="mask_box"))
     return tuple(placed)

@@ -16,14 +16,6 @@ from qagen.tasks.fact import Reject
 DEPTHS_KEPT = 4
 
 
-def grid_intrinsics(frame: Frame) -> np.ndarray:
-    """K of the depth grid; without K_depth, K_color scaled to the depth size (as the SceneIndex reads it)."""
-    if frame.K_depth is not None:
-        return frame.K_depth
-    W, H = frame.depth_size or frame.color_size
-    return np.diag([W / frame.color_size[0], H / frame.color_size[1], 1.0]) @ frame.K_color
-
-
 def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
     """Depth (H, W) of a frame in scene units, NaN where invalid."""
     cached = ctx.cache.setdefault("depth_maps", {})
@@ -53,5 +45,5 @@ def median_depth(ctx: TaskContext, frame_pos: int) -> float:
 
 def pixel_distance(frame: Frame, depth: float, col: int, row: int) -> float:
     """Distance from the camera centre to the surface seen at pixel (col, row) with camera-z `depth`."""
-    ray = np.linalg.solve(grid_intrinsics(frame), np.array([col + 0.5, row + 0.5, 1.0]))
+    ray = np.linalg.solve(frame.depth_grid()[0], np.array([col + 0.5, row + 0.5, 1.0]))
     return float(depth * np.linalg.norm(ray))

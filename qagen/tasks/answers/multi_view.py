@@ -17,7 +17,7 @@ from qagen.tasks.answers.single_view import relation_oo
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
-from qagen.tasks.markers import mask_to_color, normalise
+from qagen.tasks.markers import mask_boxes
 
 CAMERA_SLOTS = ["cam_left_right", "cam_above_below", "cam_front_behind"]
 PAIR_SLOTS = ["ab_left_right", "ab_above_below", "ab_closer_farther", "a_front_behind", "b_front_behind"]
@@ -79,14 +79,6 @@ def relation_oo_first_camera(ctx: TaskContext, cand: Candidate) -> Solved:
     )
 
 
-def _mask_boxes(ctx: TaskContext, frame_pos: int, rows: np.ndarray) -> np.ndarray:
-    """Tight mask boxes of index rows as [x1, y1, x2, y2] on 0-1000 of the colour image (as box markers)."""
-    obs, frame = ctx.index.obs, ctx.scene.frames[frame_pos]
-    lo = np.stack([obs["x1"][rows], obs["y1"][rows]], axis=-1).astype(float)
-    hi = np.stack([obs["x2"][rows] + 1, obs["y2"][rows] + 1], axis=-1).astype(float)
-    return np.concatenate([normalise(frame, mask_to_color(frame, lo)), normalise(frame, mask_to_color(frame, hi))], axis=-1)
-
-
 @ANSWERS.register("box_in_second_view")
 def box_in_second_view(ctx: TaskContext, cand: Candidate, distractors: int | None = None,
                        same_label_first: bool = False) -> Solved:
@@ -102,7 +94,7 @@ def box_in_second_view(ctx: TaskContext, cand: Candidate, distractors: int | Non
     target = cand.object_id("a")
     rows = ctx.visible_rows(second)
     objects = np.asarray(ctx.index.obs["object"])[rows]
-    boxes = _mask_boxes(ctx, second, rows)
+    boxes = mask_boxes(ctx, second, rows)
     truth = boxes[objects == target][0]
     others = objects != target
     overlap = iou_with(truth, boxes)

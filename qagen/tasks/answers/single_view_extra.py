@@ -23,7 +23,7 @@ from qagen.tasks.answers.common import CM_STEP, camera_distance, object_depth, p
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
-from qagen.tasks.markers import mask_to_color, normalise, place_markers
+from qagen.tasks.markers import mask_boxes, place_markers
 from qagen.tasks.pixels import frame_depth, pixel_distance
 
 MAX_DISTRACTOR_IOU = 0.5
@@ -105,14 +105,6 @@ def _descriptions_of_others(ctx: TaskContext, frame_pos: int, object_id: int) ->
     return sorted(set(out))
 
 
-def mask_box(ctx: TaskContext, frame_pos: int, object_id: int) -> tuple[int, int, int, int]:
-    """Tight box of the object's visible mask on the colour image, 0-1000 (as a box marker)."""
-    frame, row, obs = ctx.scene.frames[frame_pos], ctx.row(frame_pos, object_id), ctx.index.obs
-    corners = np.array([[obs["x1"][row], obs["y1"][row]], [obs["x2"][row] + 1, obs["y2"][row] + 1]], float)
-    (x1, y1), (x2, y2) = normalise(frame, mask_to_color(frame, corners))
-    return int(x1), int(y1), int(x2), int(y2)
-
-
 def _needed_distractors(ctx: TaskContext, minimum: Optional[int]) -> int:
     if minimum is not None:
         return minimum
@@ -125,9 +117,9 @@ def object_box(ctx: TaskContext, cand: Candidate, min_distractors: Optional[int]
     IoU < 0.5 (at least select.options - 1 of them when the task has a select format)."""
     pos, object_id = cand.frames[0], cand.object_id("a")
     description, margin = describe(ctx, pos, object_id)
-    box = mask_box(ctx, pos, object_id)
+    box = tuple(int(v) for v in mask_boxes(ctx, pos, ctx.row(pos, object_id))[0])
     others = [int(i) for i in ctx.visible_objects(pos) if int(i) != object_id]
-    boxes = [mask_box(ctx, pos, i) for i in others]
+    boxes = [tuple(int(v) for v in b) for b in mask_boxes(ctx, pos, np.array([ctx.row(pos, i) for i in others], dtype=np.int64))]
     keep = [k for k, overlap in enumerate(iou_with(box, boxes)) if overlap < MAX_DISTRACTOR_IOU] if others else []
     if len(keep) < _needed_distractors(ctx, min_distractors):
         raise Reject("too_few_distractor_boxes")
