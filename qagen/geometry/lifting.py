@@ -32,7 +32,7 @@ PIXEL_BITS = 24
 SUBPIXELS = 16  # marker centre quantisation per pixel
 CENTRE_CLAMP_PX = 16384
 
-BACKENDS = ("numba", "torch", "torch-cuda", "triton")
+BACKENDS = ("numba", "torch", "torch-cuda", "triton", "reference")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,9 @@ class ExtentGrid:
 
 
 def resolve_device(device: str) -> str:
-    """Map "auto" and "cuda" to a concrete backend name from BACKENDS."""
+    """Map "auto", "cpu" and "cuda" to a concrete backend name from BACKENDS."""
+    if device == "cpu":
+        return "numba"
     if device == "auto":
         import torch
 
@@ -129,7 +131,7 @@ def resolve_device(device: str) -> str:
 
         return "triton" if lifting_torch.triton_available() else "torch-cuda"
     if device not in BACKENDS:
-        raise ValueError(f"unknown lifting device {device!r}; expected 'auto', 'cuda' or one of {BACKENDS}")
+        raise ValueError(f"unknown lifting device {device!r}; expected 'auto', 'cpu', 'cuda' or one of {BACKENDS}")
     return device
 
 
@@ -141,6 +143,8 @@ def lift_frames(depth, ids, K, c2w, centres, *, device: str = "auto") -> FrameOb
     depth and ids may be numpy arrays or torch tensors (CUDA tensors stay on the device).
     """
     backend = resolve_device(device)
+    if backend == "reference":
+        return lift_frames_reference(depth, ids, K, c2w, centres)
     batch = prepare_batch(depth, ids, K, c2w, centres)
     if 0 in batch.shape or batch.n_objects == 0:
         return finish(RawStats.empty(batch.shape[0], batch.n_objects), batch)
@@ -266,7 +270,7 @@ def extent_histograms(depth, ids, K, c2w, n_objects: int, grid: ExtentGrid, *, d
     backend = resolve_device(device)
     batch = prepare_batch(depth, ids, K, c2w, np.full((n_objects, 3), np.nan))
     validate_ids(batch.ids, n_objects)
-    if backend == "numba":
+    if backend in ("numba", "reference"):  # the reference backend defines observations, not fusion
         from qagen.geometry.lifting_numba import extent_histograms_numba
 
         return extent_histograms_numba(batch, grid)
