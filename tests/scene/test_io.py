@@ -9,6 +9,7 @@ from PIL import Image
 
 from qagen.errors import InputError
 from qagen.scene import io
+from support.errors import fails
 
 
 def _png(path: Path, array: np.ndarray) -> Path:
@@ -19,16 +20,6 @@ def _png(path: Path, array: np.ndarray) -> Path:
 def _text(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
-
-
-def _fails(path: Path, fragment: str, call, error=InputError) -> InputError:
-    """`call()` raises `error` that names `path` and says `fragment`."""
-    with pytest.raises(error) as info:
-        call()
-    assert info.value.path == path
-    assert path.name in str(info.value)
-    assert fragment in info.value.problem
-    return info.value
 
 
 DEPTH_MM = np.array([[0, 1000, 2500, 65535], [1, 2, 3, 4], [500, 0, 750, 1250]], dtype=np.uint16)
@@ -219,3 +210,10 @@ def test_bad_intrinsics(tmp_path, change, fragment):
 def test_intrinsics_of_wrong_shape(tmp_path):
     path = _text(tmp_path / "k.txt", _matrix_text(K[:2]))
     _fails(path, "3x3 or 4x4", lambda: io.read_intrinsics(path))
+
+
+def _fails(path: Path, fragment: str, call, error=InputError) -> InputError:
+    """`call()` raises `error` that names `path` (also in its message) and says `fragment`."""
+    err = fails(fragment, path, call, error)
+    assert path.name in str(err)
+    return err

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qagen.errors import InputError
 from qagen.scene.loaders import discover_scenes, load_scene
 from qagen.scene.loaders.metainfo import scene_pointer, split_pointer
 from qagen.scene.model import Box
+from support.errors import fails as _fails
 
 TILT_DEG = 20.0
 ROOM_SIZE = 23.75
@@ -71,14 +71,6 @@ def _edit(meta_file: Path, edit) -> None:
     content = json.loads(meta_file.read_text())
     edit(content["small_0003"])
     meta_file.write_text(json.dumps(content))
-
-
-def _fails(fragment: str, path: Path, call) -> InputError:
-    with pytest.raises(InputError) as info:
-        call()
-    assert info.value.path == path, str(info.value)
-    assert fragment in info.value.problem, str(info.value)
-    return info.value
 
 
 def test_boxes_ids_labels_and_room_area(small_world, meta_file):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from qagen.errors import InputError, RegistryError
 from qagen.scene import io
 from qagen.scene.loaders import LOADERS, discover_scenes, load_scene
 from qagen.scene.model import CAPABILITIES
 from qagen.scene.synthetic import WorldRenderer
+from support.errors import fails as _fails
 
 
 @pytest.fixture
@@ -27,14 +27,6 @@ def _edit_scene_json(scene_dir: Path, edit) -> None:
     content = json.loads(path.read_text())
     edit(content)
     path.write_text(json.dumps(content))
-
-
-def _fails(fragment: str, path: Path, call) -> InputError:
-    with pytest.raises(InputError) as info:
-        call()
-    assert info.value.path == path, str(info.value)
-    assert fragment in info.value.problem, str(info.value)
-    return info.value
 
 
 def test_every_field_matches_the_world(small_world, small_world_native_dir):

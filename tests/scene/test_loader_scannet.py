@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from qagen.errors import InputError
 from qagen.scene import io
 from qagen.scene.index import SceneIndex
 from qagen.scene.loaders import discover_scenes, load_scene
 from qagen.scene.synthetic import WorldRenderer
+from support.errors import fails as _fails
 
 BOX_ATOL = 1e-5  # the PLY stores vertices as float32
 
@@ -22,14 +22,6 @@ BOX_ATOL = 1e-5  # the PLY stores vertices as float32
 def scene_copy(small_world_scannet_dir, tmp_path) -> Path:
     """A private copy of the written scene, free to break."""
     return Path(shutil.copytree(small_world_scannet_dir, tmp_path / "scans" / small_world_scannet_dir.name))
-
-
-def _fails(fragment: str, path: Path, call) -> InputError:
-    with pytest.raises(InputError) as info:
-        call()
-    assert info.value.path == path, str(info.value)
-    assert fragment in info.value.problem, str(info.value)
-    return info.value
 
 
 def _vertex_box(world_object) -> tuple[np.ndarray, np.ndarray]:

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qagen.errors import InputError
 from qagen.scene import io
 from qagen.scene.loaders import discover_scenes, load_scene
 from qagen.scene.synthetic import WorldRenderer
 from qagen.scene.synthetic.native_writer import DEPTH_SCALE, scene_json
 from qagen.scene.synthetic.scannet_writer import write_scannet
+from support.errors import fails as _fails
 
 VIDEO_INDEX = [0, 3, 6, 9, 12]  # frame 12 has no pose: the small world has 10 frames
 BOX_ATOL = 1e-5  # the PLY stores vertices as float32
@@ -59,14 +59,6 @@ def scene_copy(spar_root, tmp_path) -> Path:
     source = spar_root / "scannet" / "images"
     scene = next(source.iterdir())
     return Path(shutil.copytree(scene, tmp_path / "images" / scene.name))
-
-
-def _fails(fragment: str, path: Path, call) -> InputError:
-    with pytest.raises(InputError) as info:
-        call()
-    assert info.value.path == path, str(info.value)
-    assert fragment in info.value.problem, str(info.value)
-    return info.value
 
 
 def test_frames_match_the_world_in_the_aligned_frame(small_world, spar_root):

@@ -16,10 +16,10 @@ import OpenEXR
 import pytest
 from PIL import Image
 
-from qagen.errors import InputError
 from qagen.scene import io
 from qagen.scene.loaders import discover_scenes, load_scene
 from qagen.scene.synthetic import World, WorldRenderer
+from support.errors import fails as _fails
 
 GROUP, CLIP = "group_0007", "0a1b2c3d-clip"
 VIDEO_SIZE = (320, 240)  # twice the depth grid: masks and colour are at video resolution
@@ -134,14 +134,6 @@ def clip(small_world, tmp_path_factory) -> Clip:
 def clip_copy(clip, tmp_path) -> Clip:
     """A private copy of the clip's dataset folder, free to break."""
     return replace(clip, base=Path(shutil.copytree(clip.base, tmp_path / "SpatialVID-HQ")))
-
-
-def _fails(fragment: str, path: Path, call) -> InputError:
-    with pytest.raises(InputError) as info:
-        call()
-    assert info.value.path == path, str(info.value)
-    assert fragment in info.value.problem, str(info.value)
-    return info.value
 
 
 def test_cameras_match_the_world(small_world, clip):

@@ -25,12 +25,9 @@ from qagen.scene.loaders import load_scene
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.specs.schema import Margins
 from qagen.tasks.fact import Answer, Reject
+from support.truth import round_step
 
 UP = np.array([0.0, 0.0, 1.0])
-
-
-def round_step(x, step):
-    return round(round(x / step) * step, 6)
 
 
 def wrap(angle):

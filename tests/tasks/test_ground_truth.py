@@ -13,32 +13,9 @@ from PIL import Image
 
 import qagen
 from qagen.render.wording import number
+from support.truth import camera_distance, centre, depth_in, round_step, viewer
 
 MIN_PIXELS_REF = 400
-
-
-def gt_centre(world, object_id):
-    return next(o.box.center for o in world.objects if o.id == object_id)
-
-
-def gt_depth(world, object_id, frame):
-    c2w = world.poses[frame]
-    return float((c2w[:3, :3].T @ (gt_centre(world, object_id) - c2w[:3, 3]))[2])
-
-
-def gt_camera_distance(world, object_id, frame):
-    return float(np.linalg.norm(gt_centre(world, object_id) - world.poses[frame][:3, 3]))
-
-
-def gt_viewer_right(world, frame):
-    forward = world.poses[frame][:3, 2].copy()
-    forward[2] = 0
-    forward /= np.linalg.norm(forward)
-    return np.cross(forward, [0.0, 0.0, 1.0])
-
-
-def round_step(x, step):
-    return round(round(x / step) * step, 6)
 
 
 @pytest.fixture(scope="module")
@@ -79,23 +56,23 @@ def test_every_single_view_task_produced_records(by_task):
 def test_depth_prediction_oc(by_task, small_world):
     for qa in by_task["depth_prediction_oc"]:
         r, f = ids(qa), frame0(qa)
-        exact = gt_depth(small_world, r["b"], f)
+        exact = depth_in(small_world, r["b"], f)
         assert truth(qa)["exact"] == pytest.approx(exact, abs=1e-6)
         assert truth(qa)["value"] == round_step(exact, 0.1)
-        assert f"{number(round_step(gt_depth(small_world, r['a'], f), 0.1))} m" in qa.question
+        assert f"{number(round_step(depth_in(small_world, r['a'], f), 0.1))} m" in qa.question
 
 
 def test_depth_prediction_oo(by_task, small_world):
     for qa in by_task["depth_prediction_oo"]:
         r, f = ids(qa), frame0(qa)
-        exact = abs(gt_depth(small_world, r["b"], f) - gt_depth(small_world, r["c"], f))
+        exact = abs(depth_in(small_world, r["b"], f) - depth_in(small_world, r["c"], f))
         assert exact >= 0.15
         assert truth(qa)["value"] == round_step(exact, 0.1)
 
 
 def test_distance_prediction_oc(by_task, small_world):
     for qa in by_task["distance_prediction_oc"]:
-        exact = gt_camera_distance(small_world, ids(qa)["a"], frame0(qa))
+        exact = camera_distance(small_world, ids(qa)["a"], frame0(qa))
         assert truth(qa)["exact"] == pytest.approx(exact, abs=1e-6)
         assert truth(qa)["value"] == round_step(exact, 0.1)
 
@@ -103,7 +80,7 @@ def test_distance_prediction_oc(by_task, small_world):
 def test_distance_prediction_oo(by_task, small_world):
     for qa in by_task["distance_prediction_oo"]:
         r = ids(qa)
-        exact = float(np.linalg.norm(gt_centre(small_world, r["a"]) - gt_centre(small_world, r["b"])))
+        exact = float(np.linalg.norm(centre(small_world, r["a"]) - centre(small_world, r["b"])))
         assert exact >= 0.3  # the spec's min_separation_m
         assert truth(qa)["value"] == round_step(exact, 0.1)
         if qa.format == "fill":
@@ -122,9 +99,9 @@ def test_spatial_volume_infer(by_task, small_world):
 def test_obj_spatial_relation_oo(by_task, small_world):
     for qa in by_task["obj_spatial_relation_oo"]:
         r, f = ids(qa), frame0(qa)
-        a, b = gt_centre(small_world, r["a"]), gt_centre(small_world, r["b"])
+        a, b = centre(small_world, r["a"]), centre(small_world, r["b"])
         cam = small_world.poses[f][:3, 3]
-        dx = float((a - b) @ gt_viewer_right(small_world, f))
+        dx = float((a - b) @ viewer(small_world, f)[0])
         dz = float(a[2] - b[2])
         da, db = np.linalg.norm(a - cam), np.linalg.norm(b - cam)
         lr = "" if abs(dx) < 0.15 else ("right" if dx > 0 else "left")
@@ -138,7 +115,7 @@ def test_obj_spatial_relation_oo(by_task, small_world):
 def test_distance_infer_center_oo(by_task, small_world):
     for qa in by_task["distance_infer_center_oo"]:
         r = ids(qa)
-        d = {k: np.linalg.norm(gt_centre(small_world, r[k]) - gt_centre(small_world, r["a"])) for k in ("b", "c")}
+        d = {k: np.linalg.norm(centre(small_world, r[k]) - centre(small_world, r["a"])) for k in ("b", "c")}
         crit = truth(qa)["criterion"]
         want = min(d, key=d.get) if crit == "closer" else max(d, key=d.get)
         assert truth(qa)["value"] == want
@@ -148,7 +125,7 @@ def test_distance_infer_center_oo(by_task, small_world):
 def test_distance_infer_center_oc(by_task, small_world):
     for qa in by_task["distance_infer_center_oc"]:
         r, f = ids(qa), frame0(qa)
-        d = {k: gt_camera_distance(small_world, v, f) for k, v in r.items()}
+        d = {k: camera_distance(small_world, v, f) for k, v in r.items()}
         crit = truth(qa)["criterion"]
         want = min(d, key=d.get) if crit == "closest" else max(d, key=d.get)
         assert truth(qa)["value"] == want

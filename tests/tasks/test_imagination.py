@@ -13,7 +13,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import qagen
 from qagen.pipeline import catalogue
@@ -26,6 +25,7 @@ from qagen.scene.model import Box, Scene, SceneObject
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import sample_facts
 from qagen.tasks.fact import Reject
+from support.truth import centre, instance_mask, round_step, world_object
 
 OC_TASKS = ("spatial_imagination_oc", "spatial_imagination_oc_mv", "spatial_imagination_oc_video",
             "spatial_imagination_oc_video_hard")
@@ -43,14 +43,6 @@ OPPOSITE = {"left": "right", "right": "left"}
 
 # --- ground truth, from the World only ----------------------------------------------------------
 
-def gt_object(world, object_id):
-    return next(o for o in world.objects if o.id == object_id)
-
-
-def gt_centre(world, object_id):
-    return np.asarray(gt_object(world, object_id).box.center, dtype=float)
-
-
 def observer_axes(stand, face):
     """(right, forward) of an observer at `stand` looking horizontally at `face`, written out."""
     fx, fy = face[0] - stand[0], face[1] - stand[1]
@@ -65,20 +57,20 @@ def call(delta, positive, negative):
 
 
 def gt_observer(world, roles):
-    stand, face = gt_centre(world, roles["stand"]), gt_centre(world, roles["face"])
+    stand, face = centre(world, roles["stand"]), centre(world, roles["face"])
     assert math.hypot(*(face - stand)[:2]) >= MIN_FACING_M
     return stand, *observer_axes(stand, face)
 
 
 def gt_oc(world, roles):
     stand, right, forward = gt_observer(world, roles)
-    d = gt_centre(world, roles["a"]) - stand
+    d = centre(world, roles["a"]) - stand
     return [call(d @ right, "right", "left"), call(d[2], "above", "below"), call(d @ forward, "front", "behind")]
 
 
 def gt_oo(world, roles, five):
     stand, right, forward = gt_observer(world, roles)
-    a, b = gt_centre(world, roles["a"]), gt_centre(world, roles["b"])
+    a, b = centre(world, roles["a"]), centre(world, roles["b"])
     da, db = np.linalg.norm(a - stand), np.linalg.norm(b - stand)
     near = "" if abs(da - db) < max(0.15, 0.1 * min(da, db)) else ("closer" if da < db else "farther")
     slots = [call((a - b) @ right, "right", "left"), call(a[2] - b[2], "above", "below"), near]
@@ -90,14 +82,10 @@ def gt_oo(world, roles, five):
 def gt_quadrant(world, roles):
     """Quadrant and angle (deg) to the nearest quadrant boundary of `query`."""
     stand, right, forward = gt_observer(world, roles)
-    d = gt_centre(world, roles["query"]) - stand
+    d = centre(world, roles["query"]) - stand
     r, f = float(d @ right), float(d @ forward)
     off_axis = math.degrees(math.atan2(abs(r), abs(f)))  # 0 on the forward/back axis, 90 on the side axis
     return f"{'front' if f > 0 else 'back'}-{'right' if r > 0 else 'left'}", min(off_axis, 90 - off_axis)
-
-
-def round_step(x, step=0.1):
-    return round(round(x / step) * step, 6)
 
 
 def decimal(x):
@@ -106,18 +94,14 @@ def decimal(x):
     return "0" if text == "-0" else text
 
 
-def gt_mask(native_dir, frame):
-    return np.asarray(Image.open(native_dir / "instance" / f"{frame:06d}.png"))
-
-
 def gt_visible(world, native_dir, object_id, frame):
     """TASKS.md visibility, written out: >= 400 px at 640x480 (scaled) and a projected box outline
     less than 30 % outside the image."""
-    pixels = int((gt_mask(native_dir, frame) == object_id).sum())
+    pixels = int((instance_mask(native_dir, frame) == object_id).sum())
     if pixels < 400 * world.width * world.height / (640 * 480):
         return False
     c2w = world.poses[frame]
-    cam = (gt_object(world, object_id).box.corners() - c2w[:3, 3]) @ c2w[:3, :3]
+    cam = (world_object(world, object_id).box.corners() - c2w[:3, 3]) @ c2w[:3, :3]
     if (cam[:, 2] <= 0).any():
         return False
     uv = cam @ world.K.T
@@ -212,7 +196,7 @@ def test_relative_direction_quadrants_margins_and_labels(by_task, imagination_wo
         assert margin_deg >= SECTOR_DEG
         assert qa.images == () and qa.meta["markers"] == [] and qa.media == "none"
         for role, object_id in roles.items():
-            label = gt_object(imagination_world, object_id).label
+            label = world_object(imagination_world, object_id).label
             assert counts[label] == 1 and f"the {label}" in qa.question
         if qa.format == "fill":
             assert qa.answer == quadrant
@@ -246,7 +230,7 @@ def test_map_layout_in_the_first_cameras_frame(by_task, imagination_world):
         exact = truth(qa)["exact"]
         places = []
         for role, object_id in roles_of(qa).items():
-            d = gt_centre(imagination_world, object_id) - c2w[:3, 3]
+            d = centre(imagination_world, object_id) - c2w[:3, 3]
             x, y = float(d @ right), float(d @ forward)
             assert exact[role] == pytest.approx([x, y], abs=1e-9)
             assert truth(qa)["value"][role] == pytest.approx([round_step(x), round_step(y)], abs=1e-9)
@@ -265,7 +249,7 @@ def test_markers_sit_on_their_objects_in_the_right_images(records, imagination_n
             frame = qa.meta["frames"][marker["image"]]
             x, y = marker["xy"]
             px, py = min(int(x / 1000 * W), W - 1), min(int(y / 1000 * H), H - 1)
-            assert gt_mask(imagination_native_dir, frame)[py, px] == roles[marker["role"]], (qa.id, marker)
+            assert instance_mask(imagination_native_dir, frame)[py, px] == roles[marker["role"]], (qa.id, marker)
             assert gt_visible(imagination_world, imagination_native_dir, roles[marker["role"]], frame)
             if qa.task in MV_TASKS or qa.task == "spatial_imagination_map_mv":
                 first = ("stand", "face") if qa.task in MV_TASKS else ("a",)
@@ -341,7 +325,7 @@ def test_relative_direction_rejects_inside_the_sector_margin_and_short_facing(li
     for s, f, q in triples(imagination_world, unique_only=True):
         roles = {"stand": s, "face": f, "query": q}
         cand = Candidate((), tuple((r, i, None) for r, i in roles.items()), media="none")
-        stand, face = gt_centre(imagination_world, s), gt_centre(imagination_world, f)
+        stand, face = centre(imagination_world, s), centre(imagination_world, f)
         if math.hypot(*(face - stand)[:2]) < MIN_FACING_M:
             expected = "facing_object_too_close"
         else:
@@ -363,7 +347,7 @@ def test_empty_slots_inside_the_axis_margin(lifted, imagination_world):
     ctx, spec = context(lifted, "spatial_imagination_oc")
     empties = 0
     for s, f, a in triples(imagination_world, unique_only=False):
-        stand, face = gt_centre(imagination_world, s), gt_centre(imagination_world, f)
+        stand, face = centre(imagination_world, s), centre(imagination_world, f)
         if math.hypot(*(face - stand)[:2]) < MIN_FACING_M:
             continue
         want = gt_oc(imagination_world, {"stand": s, "face": f, "a": a})

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 import qagen
+from support.truth import camera_distance, centre, depth_in, viewer
 
 TASKS = {  # task -> formats
     "depth_prediction_oc_mv": ("fill", "select", "sentence"),
@@ -71,29 +72,8 @@ def images(multi_view_native_dir):
     return read
 
 
-def centre(world, object_id):
-    return next(o.box.center for o in world.objects if o.id == object_id)
-
-
 def label(world, object_id):
     return next(o.label for o in world.objects if o.id == object_id)
-
-
-def depth_in(world, object_id, frame):
-    pose = world.poses[frame]
-    return float((pose[:3, :3].T @ (centre(world, object_id) - pose[:3, 3]))[2])
-
-
-def camera_distance(world, object_id, frame):
-    return float(np.linalg.norm(centre(world, object_id) - world.poses[frame][:3, 3]))
-
-
-def viewer(world, frame):
-    """(right, forward) of the frame's camera on the horizontal plane."""
-    forward = world.poses[frame][:3, 2].copy()
-    forward[2] = 0.0
-    forward /= np.linalg.norm(forward)
-    return np.cross(forward, [0.0, 0.0, 1.0]), forward
 
 
 def decide(delta, positive, negative, need=AXIS):

@@ -11,14 +11,11 @@ import pytest
 from PIL import Image
 
 import qagen
+from support.truth import round_step
 
 TASKS = ["object_grounding", "object_referring", "near_far", "left_right", "object_size_compare",
          "object_dimension", "object_dimension_scene", "point_depth_order"]
 UP = np.array([0.0, 0.0, 1.0])
-
-
-def round_step(x, step):
-    return round(round(x / step) * step, 6)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,43 @@
+"""Ground truth computed straight from a synthetic World with plain numpy — deliberately not with
+qagen's own geometry code, so that the tests check qagen against an independent computation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def world_object(world, object_id):
+    return next(o for o in world.objects if o.id == object_id)
+
+
+def centre(world, object_id) -> np.ndarray:
+    return np.asarray(world_object(world, object_id).box.center, dtype=float)
+
+
+def depth_in(world, object_id, frame) -> float:
+    """Camera z of the object's box centre in the frame's camera."""
+    pose = world.poses[frame]
+    return float((pose[:3, :3].T @ (centre(world, object_id) - pose[:3, 3]))[2])
+
+
+def camera_distance(world, object_id, frame) -> float:
+    return float(np.linalg.norm(centre(world, object_id) - world.poses[frame][:3, 3]))
+
+
+def viewer(world, frame) -> tuple[np.ndarray, np.ndarray]:
+    """(right, forward) of the frame's camera on the horizontal plane."""
+    forward = world.poses[frame][:3, 2].copy()
+    forward[2] = 0.0
+    forward /= np.linalg.norm(forward)
+    return np.cross(forward, [0.0, 0.0, 1.0]), forward
+
+
+def round_step(x: float, step: float = 0.1) -> float:
+    return round(round(x / step) * step, 6)
+
+
+def instance_mask(native_dir: Path, frame: int) -> np.ndarray:
+    """The instance PNG the renderer wrote for a frame (object ids, 0 = none)."""
+    return np.asarray(Image.open(Path(native_dir) / "instance" / f"{frame:06d}.png"))
