@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from qagen.errors import RegistryError
 from qagen.scene import io
 from qagen.scene.loaders import LOADERS, discover_scenes, load_scene
 from qagen.scene.model import CAPABILITIES
