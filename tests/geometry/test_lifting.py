@@ -14,7 +14,19 @@ from qagen.geometry.lifting import (
 )
 from qagen.geometry.projection import backproject_pixels
 
-CPU_BACKENDS = ("numba", "torch")
+def available_backends() -> tuple[str, ...]:
+    """The CPU backends everywhere, and the CUDA ones (plain torch, Triton) on a machine with a GPU,
+    so the same tests check the CUDA path wherever one is present."""
+    import torch
+
+    from qagen.geometry.lifting_torch import triton_available
+
+    if not torch.cuda.is_available():
+        return ("numba", "torch")
+    return ("numba", "torch", "torch-cuda") + (("triton",) if triton_available() else ())
+
+
+BACKENDS = available_backends()
 W, H = 16, 12
 K = np.array([[100.0, 0.0, 8.0], [0.0, 100.0, 6.0], [0.0, 0.0, 1.0]])
 # Camera at (1, 2, 3) looking along world +Y, image down = world -Z.
@@ -34,7 +46,7 @@ def plane_frame():
     return depth, ids
 
 
-@pytest.mark.parametrize("lift", ["reference", *CPU_BACKENDS])
+@pytest.mark.parametrize("lift", ["reference", *BACKENDS])
 def test_fronto_parallel_plane_gives_exact_statistics(lift):
     depth, ids = plane_frame()
     centres = np.full((2, 3), np.nan)
@@ -62,7 +74,7 @@ def camera_point(u: float, v: float, z: float) -> np.ndarray:
     return np.array([(u - K[0, 2]) / K[0, 0] * z, (v - K[1, 2]) / K[1, 1] * z, z])
 
 
-@pytest.mark.parametrize("lift", ["reference", *CPU_BACKENDS])
+@pytest.mark.parametrize("lift", ["reference", *BACKENDS])
 def test_marker_rules(lift):
     ids = np.full((1, H, W), -1, np.int32)
     ids[0, 2:10, 4:12] = 0  # ring: an 8x8 square ...
@@ -124,7 +136,7 @@ def random_batch(seed: int, B: int = 3, H: int = 24, W: int = 40, O: int = 6):
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_backends_agree_with_reference(seed, backend):
     depth, ids, Ks, c2w, centres = random_batch(seed)
     ref = lift_frames_reference(depth, ids, Ks, c2w, centres)
@@ -139,7 +151,7 @@ def test_backends_agree_with_reference(seed, backend):
     np.testing.assert_allclose(got.depth_median, ref.depth_median, atol=median_tolerance, rtol=1e-7)
 
 
-@pytest.mark.parametrize("lift", ["reference", *CPU_BACKENDS])
+@pytest.mark.parametrize("lift", ["reference", *BACKENDS])
 def test_rejects_ids_beyond_the_object_count(lift):
     depth, ids = plane_frame()
     with pytest.raises(ValueError, match=r"ids must lie in \[-1, 1\) for 1 objects, got \[-1, 1\]"):
@@ -157,7 +169,7 @@ def test_rejects_bad_shapes_and_devices():
         lift_frames(depth, ids, K[None], C2W[None], np.zeros((2, 3)), device="tpu")
 
 
-@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_extent_histograms_count_lifted_points_per_world_axis(backend):
     depth, ids = plane_frame()
     ids[ids == 1] = -1
