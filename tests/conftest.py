@@ -7,8 +7,30 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qagen.scene.synthetic import World, build_world, write_native
-from qagen.scene.synthetic.scannet_writer import write_scannet
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qagen.scene.synthetic import World
+
+
+def build_world(scene_id: str, seed: int) -> "World":
+    """The synthetic package is imported on first use: tests that render nothing (e.g. the lifting
+    kernels, also run on GPU machines without open3d) do not need open3d."""
+    from qagen.scene.synthetic import build_world as build
+
+    return build(scene_id, seed)
+
+
+def write_native(world: "World", out_dir: Path) -> Path:
+    from qagen.scene.synthetic import write_native as write
+
+    return write(world, out_dir)
+
+
+def write_scannet(world: "World", out_root: Path, **options) -> Path:
+    from qagen.scene.synthetic.scannet_writer import write_scannet as write
+
+    return write(world, out_root, **options)
 
 # ------------------------------------------------------------------------------------------------
 # small_world*: one small synthetic world written once per session in the native and the ScanNet
