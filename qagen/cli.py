@@ -61,6 +61,35 @@ def generate(
 
 
 @app.command()
+def convert(
+    input_path: Path = typer.Argument(..., metavar="INPUT", help="A file, or a folder of files, in the source format."),
+    source: str = typer.Option(..., "--from", help="Source format: spar, spacevista or spatialforge."),
+    format: str = typer.Option("sharegpt", "--format",
+                               help="Output formats, comma-separated: sharegpt, internvl, spar, qwen, or all."),
+    out: Path = typer.Option(Path("qagen_out"), help="Output folder."),
+    root: Optional[Path] = typer.Option(None, help="Folder the image paths are relative to (default: per source)."),
+    point_order: str = typer.Option("auto", help="SpaceVista points: auto (decided by image bounds), xy or yx."),
+    strip_meta: bool = typer.Option(False, help="Leave the meta block out of records."),
+    sharegpt_style: str = typer.Option("sharegpt", help="sharegpt (from/value) or openai (role/content)."),
+    burn_markers: bool = typer.Option(False, help="Draw markers into copies of the images under <out>/marked."),
+) -> None:
+    """Convert a released QA set (SPAR, SpaceVista, SpatialForge) into qagen's output formats."""
+    from qagen.convert import convert as run_convert
+    from qagen.pipeline.run import writer_names
+
+    try:
+        report = run_convert(source, input_path, out, writer_names(format), root, strip_meta, sharegpt_style,
+                             burn_markers, point_order=point_order)
+    except (QagenError, ValueError) as exc:
+        _fail(exc)
+        return
+    typer.echo(f"converted {report['records']} records from {report['files']} file(s) to {out}")
+    for name, counts in report["formats"].items():
+        refused = ", ".join(f"{reason} {n}" for reason, n in sorted(counts["refused"].items()))
+        typer.echo(f"  {name}: {counts['written']} written" + (f"; refused: {refused}" if refused else ""))
+
+
+@app.command()
 def tasks(
     specs: list[Path] = typer.Option([], help="Extra folder of task specs."),
     templates: list[Path] = typer.Option([], help="Extra folder of templates."),

@@ -125,18 +125,24 @@ def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], 
                       sharegpt_style: str, extra_specs: Sequence[Path] = (),
                       extra_templates: Sequence[Path] = (), burn_markers: bool = False) -> RunPlan:
     from qagen.specs.schema import FORMATS
-    from qagen.writers import WRITERS
 
     catalogue = catalogue_mod.load(tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
     specs = tuple(catalogue.select(tasks))
     fmt_list = _choice_list(formats, FORMATS, "format")
-    writer_list = _choice_list(writers, tuple(WRITERS.names()), "output format")
+    writer_list = writer_names(writers)
     return RunPlan(
         tasks=specs, formats=tuple(fmt_list), writers=tuple(writer_list), out=Path(out), seed=seed, mix=mix,
         device=device, resume=resume, strip_meta=strip_meta, sharegpt_style=sharegpt_style,
         extra_specs=tuple(map(Path, extra_specs)), extra_templates=tuple(map(Path, extra_templates)),
         burn_markers=burn_markers,
     )
+
+
+def writer_names(value: str | Sequence[str]) -> list[str]:
+    """Output format names from "all" or a comma-separated list, checked against the registry."""
+    from qagen.writers import WRITERS
+
+    return _choice_list(value, tuple(WRITERS.names()), "output format")
 
 
 def _choice_list(value: str | Sequence[str], allowed: Sequence[str], what: str) -> list[str]:

@@ -28,7 +28,8 @@ image all break the record. Types the drawer does not know are written with the 
 the order red, blue, green, yellow (`index_order`); SPAR's loader raises for them until a draw
 function is added (images from --burn-markers need none). The side file is InternVL's meta file
 (`<out>/spar/<name>.json`), which is also SPAR's data_json: {root, annotation, repeat_time, length}.
-Converted SPAR lines keep their `depth` list (`meta["depth"]`).
+A converted record keeps its source id (meta.converted_from.id) and its `depth` list (meta.depth,
+not checked on disk: SPAR's loader never reads it and SPAR-7M without RGBD lacks the files).
 """
 from __future__ import annotations
 
@@ -144,7 +145,7 @@ class SparWriter(InternVLWriter):
 
     def encode(self, qa: QA) -> dict:
         images = list(qa.images) if qa.media != "none" else []
-        line: dict = {"id": qa.id, "type": qa.task,
+        line: dict = {"id": str(qa.meta.get("converted_from", {}).get("id", qa.id)), "type": qa.task,
                       "conversations": [{"from": "human", "value": qa.question}, {"from": "gpt", "value": qa.answer}]}
         if images:
             line["image"] = images
@@ -172,7 +173,6 @@ class SparWriter(InternVLWriter):
             raise InvalidLine(qa.id, "image_placeholders",
                               f"SPAR's loader would leave {found} {IMAGE} for {len(images)} images")
         self.check_paths(qa, images)
-        self.check_paths(qa, line.get("depth", []))
         self._check_markers(line, qa, len(images))
         if qa.task in DRAWINGS:
             check_drawing(line, qa, len(images))
