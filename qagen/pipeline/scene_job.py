@@ -42,10 +42,11 @@ class SceneReport:
 
 
 def capabilities(scene: Scene, index: SceneIndex | None) -> frozenset[str]:
-    """What the scene offers once lifted: fused boxes count as boxes."""
+    """What the scene offers once lifted: fused boxes count as boxes, and per-frame visibility
+    derived from boxes (scenes without masks) counts as instances."""
     have = set(scene.capabilities)
     if index is not None and scene.objects and all(o.id in index.boxes for o in scene.objects):
-        have.add("boxes")
+        have.update({"boxes", "instances"})
     return frozenset(have)
 
 
