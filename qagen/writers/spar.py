@@ -183,8 +183,7 @@ def check_drawing(line: dict, qa: QA, n_images: int) -> None:
     drawing = DRAWINGS[qa.task]
     drawn = drawing is not None and n_images > 0  # text-only lines never reach the drawer
     painted = painted_markers(line, drawing, n_images, qa.id) if drawn else []
-    expected = sorted((m.kind, LISTED_COLOR if is_listed(qa.task, m.kind) else m.color, m.image,
-                       tuple(m.xy if m.kind == "point" else m.box)) for m in qa.markers)
+    expected = sorted((m.kind, m.color, m.image, tuple(m.xy if m.kind == "point" else m.box)) for m in qa.markers)
     if sorted(painted) != expected:
         raise InvalidLine(qa.id, "spar_drawer",
                           f"SPAR's drawer for {qa.task} paints {sorted(painted)}, the record has {expected}")

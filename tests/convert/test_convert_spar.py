@@ -42,7 +42,7 @@ MAP_MV = {
 }
 IMAGINATION_MV = {
     "id": "scene0261_00_11", "type": "spatial_imagination_oc_mv",
-    "conversations": [{"from": "human", "value": "Standing at the green box, facing the blue box, where is the red one?"},
+    "conversations": [{"from": "human", "value": "Standing at the green box, facing the blue one, where is the red?"},
                       {"from": "gpt", "value": "B"}],
     "image": [f"scene0261_00/image_color/{i}.jpg" for i in (0, 10, 20)],
     "green_bbox": [[10, 20, 300, 400]], "blue_bbox": [[500, 100, 700, 350]], "red_bbox": [[0, 0, 1000, 1000]],
@@ -93,10 +93,12 @@ def test_records_take_images_from_the_index_in_spars_colour_order(tmp_path):
     imagination = {m.color: m.image for m in records["spatial_imagination_oc_mv"].markers}
     assert imagination == {"green": 1, "blue": 0, "red": 2}
     listed = records["spatial_imagination_map_mv"].markers
-    assert [(m.color, m.image, m.box) for m in listed] == [("blue", 0, (10, 20, 300, 400)), ("blue", 1, (500, 100, 700, 350))]
+    assert [(m.color, m.image, m.box) for m in listed] == [("blue", 0, (10, 20, 300, 400)),
+                                                           ("blue", 1, (500, 100, 700, 350))]
     qa = records["depth_prediction_oc"]
     assert qa.source == "scannet" and qa.format == "fill" and qa.scene == "scene0261_00"
-    assert qa.question == README_LINE["conversations"][0]["value"] and qa.answer == README_LINE["conversations"][1]["value"]
+    question, answer = (turn["value"] for turn in README_LINE["conversations"])
+    assert qa.question == question and qa.answer == answer
     assert qa.meta["converted_from"] == {"format": "spar", "file": "fill_5.jsonl", "position": "line 1",
                                          "id": "scene0261_00_16"}
     assert qa.meta["depth"] == README_LINE["depth"] and records["appearance_order"].media == "video"
@@ -153,7 +155,8 @@ def test_malformed_lines_name_file_and_line(tmp_path, change, message):
 def test_cli_convert_reports_counts_and_errors(tmp_path):
     path = spar_tree(tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["convert", str(path), "--from", "spar", "--format", "spar,qwen", "--out", str(out)])
+    result = CliRunner().invoke(app, ["convert", str(path), "--from", "spar", "--format", "spar,qwen",
+                                      "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"converted {len(LINES)} records from 1 file(s)" in result.output
     assert json.loads((out / "conversion.json").read_text())["formats"]["qwen"]["written"] == len(LINES)

@@ -10,8 +10,8 @@ GROUNDING = {"id": "sf-1", "image": "room_1/rgb/0001.jpg", "type": "object_groun
              "conversations": [{"from": "human", "value": "<image>\nLocate the chair."},
                                {"from": "gpt", "value": '{"bbox_2d": [120, 340, 410, 900], "label": "chair"}'}]}
 RELATION = {"id": "sf-2", "images": ["room_1/rgb/0001.jpg", "room_1/rgb/0002.jpg"],
-            "messages": [{"role": "user", "content": "Image-1: <image>\nImage-2: <image>\nIs the boxed lamp left of the "
-                                                     "boxed sofa?"},
+            "messages": [{"role": "user",
+                          "content": "Image-1: <image>\nImage-2: <image>\nIs the boxed lamp left of the boxed sofa?"},
                          {"role": "assistant", "content": "Yes."}],
             "objects": [{"bbox_2d": [10, 20, 200, 400], "label": "lamp"},
                         {"bbox_2d": [500, 300, 990, 800], "label": "sofa", "image": 1}]}
@@ -53,7 +53,8 @@ def test_a_json_list_reads_like_jsonl(root):
 @pytest.mark.parametrize("change, message", [
     ({"objects": [{"bbox_2d": [0.1, 0.2, 0.5, 0.9], "label": "lamp"}]},
      r"line 1: objects\[0\].bbox_2d should be integers .*normalised to 0-1"),
-    ({"objects": [{"bbox_2d": [100, 200, 1500, 900], "label": "lamp"}]}, r"line 1: objects\[0\].bbox_2d .* leaves the 0-1000"),
+    ({"objects": [{"bbox_2d": [100, 200, 1500, 900], "label": "lamp"}]},
+     r"line 1: objects\[0\].bbox_2d .* leaves the 0-1000"),
     ({"objects": [{"bbox_2d": [10, 20, 30, 40], "image": 2}]}, r"line 1: objects\[0\] is on image 2"),
     ({"bbox": [1, 2, 3, 4]}, r"line 1: unknown key\(s\) \['bbox'\]"),
     ({"image": "room_1/rgb/0009.jpg"}, r"line 1: image room_1/rgb/0009.jpg does not exist"),

@@ -7,12 +7,14 @@ from qagen.errors import RecordError
 from qagen.render.record import QA
 from qagen.writers import QwenWriter, ShareGPTWriter, make_writer
 
-GROUNDING = "Locate the cup on the right and output its 2D box in the form [x1, y1, x2, y2], with x and y scaled to 0-1000."
+GROUNDING = ("Locate the cup on the right and output its 2D box in the form [x1, y1, x2, y2], "
+             "with x and y scaled to 0-1000.")
 
 
 def make_qa(question=GROUNDING, answer="[602, 621, 652, 715]", fmt="fill", answer_meta=None):
     meta = {"task": "object_grounding", "format": fmt, "objects": [{"role": "a", "id": 10, "label": "cup"}],
-            "answer": answer_meta or {"kind": "box", "value": [602, 621, 652, 715], "description": "the cup on the right"}}
+            "answer": answer_meta or {"kind": "box", "value": [602, 621, 652, 715],
+                                      "description": "the cup on the right"}}
     return QA(id="scannet/scene0000_00/object_grounding/fill/000001", task="object_grounding", format=fmt,
               source="scannet", scene="scene0000_00", question=question, answer=answer,
               images=("scene0000_00/color/0.jpg",), meta=meta)

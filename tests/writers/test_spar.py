@@ -89,6 +89,13 @@ def test_list_types_use_list_keys_even_for_one_entry():
     SparWriter().validate(line, one)
 
 
+def test_list_entries_are_drawn_blue_so_other_colours_are_refused():
+    # draw_distance_infer_center_oo_video paints point_list entries blue, labelled objectA, object0, ...
+    red_blue = [point("a", "red", 4, (827, 253)), point("b", "blue", 8, (799, 357))]
+    assert refusal(SparWriter(), make_qa("distance_infer_center_oo_video", red_blue, n_images=9, media="video")) \
+        == "spar_drawer"
+
+
 def test_types_spar_does_not_draw_use_red_blue_green_yellow_order():
     markers = [point("a", "green", 2, (1, 2)), point("b", "red", 0, (3, 4)), point("c", "blue", 1, (5, 6))]
     qa = make_qa("near_far_mv", markers, n_images=3)
