@@ -58,6 +58,7 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
     """Every QA the plan asks of this scene, streamed; the report is filled in as they go."""
     catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates)
     have = capabilities(scene, index)
+    memo: dict = {}  # scene-level memo shared by every task's context
     for spec in plan.tasks:
         missing = sorted(set(spec.requires) - have)
         if missing:
@@ -69,7 +70,7 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             n = plan.quota(scene.source, scene.id, spec, fmt)
             report.requested.setdefault(spec.name, {})[fmt] = n
             seed, rng = stream(plan.seed, scene.source, scene.id, spec.name, fmt)
-            ctx = TaskContext(scene, index, spec, rng)
+            ctx = TaskContext(scene, index, spec, rng, scene_memo=memo)
             made = 0
             for fact in sample_facts(ctx, n):
                 try:

@@ -54,8 +54,10 @@ class SceneIndex:
     fused: set[int]  # ids whose box was fused from lifted points
     _frame_start: np.ndarray = field(init=False, repr=False)
     _object_rows: dict[int, np.ndarray] = field(init=False, repr=False)
+    _visible: dict[tuple, np.ndarray] = field(init=False, repr=False)  # memo: samplers ask the same again
 
     def __post_init__(self) -> None:
+        self._visible = {}
         frames = self.obs["frame"]
         self._frame_start = np.searchsorted(frames, np.arange(len(self.mask_size) + 1))
         objects = self.obs["object"]
@@ -98,8 +100,13 @@ class SceneIndex:
     def visible(self, frame_pos: int, min_pixels: int = 400, max_truncation: float = 0.3) -> np.ndarray:
         """Rows of frame `frame_pos` whose object is visible (TASKS.md): enough pixels at the
         reference area, truncation below `max_truncation`, and a placeable marker."""
-        rows = np.arange(self._frame_start[frame_pos], self._frame_start[frame_pos + 1])
-        return rows[self._visible_mask(rows, min_pixels, max_truncation)]
+        key = (int(frame_pos), min_pixels, max_truncation)
+        if key not in self._visible:
+            rows = np.arange(self._frame_start[frame_pos], self._frame_start[frame_pos + 1])
+            visible = rows[self._visible_mask(rows, min_pixels, max_truncation)]
+            visible.setflags(write=False)
+            self._visible[key] = visible
+        return self._visible[key]
 
     def rows_for_object(self, object_id: int) -> np.ndarray:
         """All rows of `object_id`, in frame order."""

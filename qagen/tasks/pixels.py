@@ -18,7 +18,7 @@ DEPTHS_KEPT = 4
 
 def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
     """Depth (H, W) of a frame in scene units, NaN where invalid."""
-    cached = ctx.cache.setdefault("depth_maps", {})
+    cached = ctx.scene_memo.setdefault("depth_maps", {})
     if frame_pos not in cached:
         frame = ctx.scene.frames[frame_pos]
         if frame.depth_path is None:
@@ -33,7 +33,7 @@ def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
 
 def median_depth(ctx: TaskContext, frame_pos: int) -> float:
     """Median valid depth of a frame: the scale of what its camera sees."""
-    medians = ctx.cache.setdefault("median_depth", {})
+    medians = ctx.scene_memo.setdefault("median_depth", {})
     if frame_pos not in medians:
         depth = frame_depth(ctx, frame_pos)
         valid = depth[np.isfinite(depth)]
