@@ -59,7 +59,7 @@ def to_sample(record: dict) -> Sample | None:
         classes = tuple(sorted({m["color"] for m in meta["markers"] if m["role"] in options}))
     else:
         return None
-    if len(classes) < 2:  # nothing to choose between (e.g. a choice named by label, not by marker colour)
+    if len(classes) < 2 or answer not in classes:  # not answered by a marker colour: no fixed classes
         return None
     held_out = int(hashlib.sha256(meta["template"].encode() + str(record["id"]).encode()).hexdigest(), 16) % 2 == 1
     return Sample(meta["task"], fmt, question, answer, classes, held_out)
