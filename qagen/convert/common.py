@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
 import qagen
 from qagen.errors import InputError
@@ -153,8 +153,6 @@ def json_or_value(value: Any) -> Any:
     return value
 
 
-def first_scene(images: list[str], fallback: Optional[str] = None) -> str:
+def first_scene(images: list[str]) -> str:
     """The scene a record's images belong to: the first path component of the first image."""
-    if images:
-        return PurePosixPath(images[0]).parts[0]
-    return fallback or "unknown"
+    return PurePosixPath(images[0]).parts[0] if images else "unknown"

@@ -119,13 +119,14 @@ def is_listed(task: str, kind: MarkerKind) -> bool:
 
 
 def spar_order(task: str, markers: tuple[Marker, ...]) -> tuple[Marker, ...]:
-    """The markers in the order SPAR's index lists give them (stable for colours off the list)."""
+    """The markers in the order SPAR's index lists give them (list entries and colours off the
+    order keep the record's order)."""
     def rank(marker: Marker) -> int:
+        if is_listed(task, marker.kind):
+            return 0
         order = index_order(task, marker.kind)
         return order.index(marker.color) if marker.color in order else len(order)
 
-    if any(is_listed(task, m.kind) for m in markers):
-        return markers
     return tuple(sorted(markers, key=rank))
 
 
