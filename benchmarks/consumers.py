@@ -25,8 +25,8 @@ image paths are relative to (the scenes' root; for the built-in demo scenes, the
   loader, video frames past 10 images or for nav). With --spar-draw-marker, SPAR's own
   DRAW_FUNCTIONS run on the loaded images as its loader calls them, and every marker of the
   record's meta must show its colour afterwards (a dot's centre; a pixel 12 px outside a box
-  edge, inside both SPAR's PIL and cv2 strokes). Types without a draw function are counted
-  apart: SPAR's loader raises for them.
+  edge, inside both SPAR's PIL and cv2 strokes, moved onto the image when that lies outside).
+  Types without a draw function are counted apart: SPAR's loader raises for them.
 """
 from __future__ import annotations
 
@@ -186,7 +186,7 @@ def marker_shows(images, marker: dict) -> bool:
                           marker["box"][2] / 1000 * width, marker["box"][3] / 1000 * height)
         cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
         samples = [(x1 - 12, cy), (x2 + 12, cy), (cx, y1 - 12), (cx, y2 + 12)]
-    inside = [(int(x), int(y)) for x, y in samples if 0 <= x < width and 0 <= y < height]
+    inside = {(min(max(int(x), 0), width - 1), min(max(int(y), 0), height - 1)) for x, y in samples}
     return any(max(abs(a - b) for a, b in zip(image.getpixel(p), colour)) <= 60 for p in inside)
 
 
