@@ -146,7 +146,8 @@ class SparWriter(InternVLWriter):
 
     def encode(self, qa: QA) -> dict:
         images = list(qa.images) if qa.media != "none" else []
-        line: dict = {"id": str(qa.meta.get("converted_from", {}).get("id", qa.id)), "type": qa.task,
+        original = qa.meta.get("converted_from", {}).get("id")
+        line: dict = {"id": qa.id if original is None else str(original), "type": qa.task,
                       "conversations": [{"from": "human", "value": qa.question}, {"from": "gpt", "value": qa.answer}]}
         if images:
             line["image"] = images
