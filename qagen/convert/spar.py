@@ -24,8 +24,10 @@ from qagen.convert.common import Where, check_keys, converted_meta, first_scene,
     media_path, read_jsonl, scaled_ints, strip_placeholders
 from qagen.render.record import QA, Marker
 from qagen.specs.schema import FORMATS
-from qagen.writers.internvl import MARKER_KEYS, SPAR_COLORS, is_wrapped
-from qagen.writers.spar import LISTED_COLOR, VIDEO_AFTER, index_order
+from qagen.writers.internvl import MARKER_KEYS, is_wrapped
+from qagen.writers.spar_drawing import SPAR_COLORS
+from qagen.writers.spar import LISTED_COLOR, VIDEO_AFTER
+from qagen.writers.spar_drawing import index_order
 
 NAME = "spar"
 LAYOUT = "qa_jsonl"

@@ -39,8 +39,8 @@ from pathlib import Path
 from qagen.render.record import QA, Marker
 from qagen.writers.base import IMAGE, VIDEO, InvalidLine, Writer, labelled_placeholders, write_json_atomic
 from qagen.writers.shards import ShardInfo
+from qagen.writers.spar_drawing import SPAR_COLORS, spar_order
 
-SPAR_COLORS = ("red", "blue", "green", "yellow")
 MARKER_KEYS = {  # kind -> (suffix of the colour keys, list key, image-index key, numbers per marker)
     "point": ("point", "point_list", "point_img_idx", 2),
     "box": ("bbox", "bbox_list", "bbox_img_idx", 4),
@@ -89,7 +89,7 @@ class InternVLWriter(Writer):
             prefix = ""
         line["conversations"] = [{"from": "human", "value": prefix + qa.question},
                                  {"from": "gpt", "value": qa.answer}]
-        line.update(spar_markers(qa.markers, len(images) > 1))
+        line.update(spar_markers(spar_order(qa.task, qa.markers), len(images) > 1))
         if not self.strip_meta:
             line["meta"] = qa.meta
         return line

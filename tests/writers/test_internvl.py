@@ -75,7 +75,8 @@ def test_boxes_use_bbox_keys_and_their_own_index():
     assert line["blue_bbox"] == [[500, 100, 700, 350]]
     assert line["red_bbox"] == [[0, 0, 1000, 1000]]
     assert line["yellow_bbox"] == [[600, 600, 640, 700]]
-    assert line["bbox_img_idx"] == [[1, 0, 2, 2]]
+    # a type SPAR's drawer does not know: indices in the order red, blue, green, yellow
+    assert line["bbox_img_idx"] == [[2, 0, 1, 2]]
     assert line["point_img_idx"] == [[0]]
 
 
