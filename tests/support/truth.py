@@ -41,3 +41,14 @@ def round_step(x: float, step: float = 0.1) -> float:
 def instance_mask(native_dir: Path, frame: int) -> np.ndarray:
     """The instance PNG the renderer wrote for a frame (object ids, 0 = none)."""
     return np.asarray(Image.open(Path(native_dir) / "instance" / f"{frame:06d}.png"))
+
+
+def marker_on_object(marker: dict, mask: np.ndarray, object_id: int) -> bool:
+    """A point marker's pixel belongs to the object; a box marker is the tight box of its mask."""
+    H, W = mask.shape
+    if marker["kind"] == "point":
+        x, y = marker["xy"]
+        return bool(mask[min(int(y / 1000 * H), H - 1), min(int(x / 1000 * W), W - 1)] == object_id)
+    rows, cols = np.nonzero(mask == object_id)
+    expected = [cols.min() / W * 1000, rows.min() / H * 1000, (cols.max() + 1) / W * 1000, (rows.max() + 1) / H * 1000]
+    return bool(np.abs(np.subtract(marker["box"], expected)).max() <= 1)

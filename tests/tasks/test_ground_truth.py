@@ -13,7 +13,7 @@ from PIL import Image
 
 import qagen
 from qagen.render.wording import number
-from support.truth import camera_distance, centre, depth_in, round_step, viewer
+from support.truth import camera_distance, centre, depth_in, instance_mask, marker_on_object, round_step, viewer
 
 MIN_PIXELS_REF = 400
 
@@ -150,7 +150,6 @@ def test_room_size(by_task, small_world):
 
 
 def test_every_marker_sits_on_its_object(records, small_world_native_dir, small_world):
-    W, H = small_world.width, small_world.height
     checked = 0
     for qa in records:
         r = ids(qa)
@@ -158,12 +157,9 @@ def test_every_marker_sits_on_its_object(records, small_world_native_dir, small_
             if marker["role"] not in r:  # pixel markers (no object) are checked by their task's tests
                 continue
             frame = qa.meta["frames"][marker["image"]]
-            mask = np.asarray(Image.open(small_world_native_dir / "instance" / f"{frame:06d}.png"))
-            if marker["kind"] == "point":
-                x, y = marker["xy"]
-                px, py = min(int(x / 1000 * W), W - 1), min(int(y / 1000 * H), H - 1)
-                assert mask[py, px] == r[marker["role"]], (qa.id, marker)
-                checked += 1
+            mask = instance_mask(small_world_native_dir, frame)
+            assert marker_on_object(marker, mask, r[marker["role"]]), (qa.id, marker)
+            checked += 1
     assert checked > 50
 
 

@@ -25,7 +25,7 @@ from qagen.scene.model import Box, Scene, SceneObject
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import sample_facts
 from qagen.tasks.fact import Reject
-from support.truth import centre, instance_mask, round_step, world_object
+from support.truth import centre, instance_mask, marker_on_object, round_step, world_object
 
 OC_TASKS = ("spatial_imagination_oc", "spatial_imagination_oc_mv", "spatial_imagination_oc_video",
             "spatial_imagination_oc_video_hard")
@@ -241,15 +241,12 @@ def test_map_layout_in_the_first_cameras_frame(by_task, imagination_world):
 
 
 def test_markers_sit_on_their_objects_in_the_right_images(records, imagination_native_dir, imagination_world):
-    W, H = imagination_world.width, imagination_world.height
     checked = 0
     for qa in records:
         roles = roles_of(qa)
         for marker in qa.meta["markers"]:
             frame = qa.meta["frames"][marker["image"]]
-            x, y = marker["xy"]
-            px, py = min(int(x / 1000 * W), W - 1), min(int(y / 1000 * H), H - 1)
-            assert instance_mask(imagination_native_dir, frame)[py, px] == roles[marker["role"]], (qa.id, marker)
+            assert marker_on_object(marker, instance_mask(imagination_native_dir, frame), roles[marker["role"]]), (qa.id, marker)
             assert gt_visible(imagination_world, imagination_native_dir, roles[marker["role"]], frame)
             if qa.task in MV_TASKS or qa.task == "spatial_imagination_map_mv":
                 first = ("stand", "face") if qa.task in MV_TASKS else ("a",)

@@ -67,6 +67,10 @@ def test_answers_and_markers_agree(both, small_world, task, roles):
             got_s = answer(ctx_s, cand_s)
             assert got_n.answer.value == got_s.answer.value
             for m_n, m_s in zip(place_markers(ctx_n, cand_n), place_markers(ctx_s, cand_s)):
-                assert np.abs(np.subtract(m_n.xy, m_s.xy)).max() <= 2
+                if m_n.kind == "point":
+                    assert np.abs(np.subtract(m_n.xy, m_s.xy)).max() <= 2
+                else:  # ScanNet's colour-grid mask sampled onto the depth grid: edges may move one pixel
+                    one_pixel = 1000 / min(both[0][0].frames[pos].depth_size)
+                    assert np.abs(np.subtract(m_n.box, m_s.box)).max() <= one_pixel + 1
             compared += 1
     assert compared > 0
