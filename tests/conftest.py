@@ -89,6 +89,13 @@ def shrink(world: World, frames: int, size: tuple[int, int]) -> World:
     return replace(world, poses=world.poses[:frames], K=scale @ world.K, width=size[0], height=size[1])
 
 
+def strided_world(scene_id: str, seed: int, step: int, frames: int | None = None) -> "World":
+    """Every `step`-th view of a room's walk (at most `frames` of them), with small images."""
+    world = build_world(scene_id, seed)
+    poses = world.poses[::step]
+    return shrink(replace(world, poses=poses), frames or len(poses), SMALL_WORLD_SIZE)
+
+
 @pytest.fixture(scope="session")
 def pipeline_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pipeline_root")
@@ -109,8 +116,7 @@ MULTI_VIEW_STEP = 2
 
 @pytest.fixture(scope="session")
 def multi_view_world() -> World:
-    world = build_world("multi_view_0005", MULTI_VIEW_SEED)
-    return shrink(replace(world, poses=world.poses[::MULTI_VIEW_STEP]), MULTI_VIEW_FRAMES, SMALL_WORLD_SIZE)
+    return strided_world("multi_view_0005", MULTI_VIEW_SEED, MULTI_VIEW_STEP, MULTI_VIEW_FRAMES)
 
 
 @pytest.fixture(scope="session")
@@ -131,9 +137,7 @@ CAMERA_WORLD_STEP = 3
 
 @pytest.fixture(scope="session")
 def camera_world() -> World:
-    world = build_world("camera_0005", CAMERA_WORLD_SEED)
-    poses = world.poses[::CAMERA_WORLD_STEP]
-    return shrink(replace(world, poses=poses), len(poses), SMALL_WORLD_SIZE)
+    return strided_world("camera_0005", CAMERA_WORLD_SEED, CAMERA_WORLD_STEP)
 
 
 @pytest.fixture(scope="session")
@@ -154,8 +158,7 @@ IMAGINATION_STEP = 2
 
 @pytest.fixture(scope="session")
 def imagination_world() -> World:
-    world = build_world("imagination_0007", IMAGINATION_SEED)
-    return shrink(replace(world, poses=world.poses[::IMAGINATION_STEP]), IMAGINATION_FRAMES, SMALL_WORLD_SIZE)
+    return strided_world("imagination_0007", IMAGINATION_SEED, IMAGINATION_STEP, IMAGINATION_FRAMES)
 
 
 @pytest.fixture(scope="session")
@@ -174,8 +177,7 @@ CLIP_WORLD_SEED = 4
 
 @pytest.fixture(scope="session")
 def clip_world() -> World:
-    world = build_world("clip_0004", CLIP_WORLD_SEED)
-    return shrink(world, len(world.poses), SMALL_WORLD_SIZE)
+    return strided_world("clip_0004", CLIP_WORLD_SEED, step=1)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ The scene goes through the real path: World -> native files -> loader -> SceneIn
 """
 from __future__ import annotations
 
-from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from PIL import Image
 import qagen
 from qagen.render.wording import number
 from support.truth import camera_distance, centre, depth_in, instance_mask, marker_on_object, round_step, viewer
+from support.records import group_by_task
 
 MIN_PIXELS_REF = 400
 
@@ -26,10 +26,7 @@ def records(small_world_native_dir):
 
 @pytest.fixture(scope="module")
 def by_task(records):
-    out = defaultdict(list)
-    for qa in records:
-        out[qa.task].append(qa)
-    return out
+    return group_by_task(records)
 
 
 def ids(qa):

@@ -26,6 +26,7 @@ from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import sample_facts
 from qagen.tasks.fact import Reject
 from support.truth import centre, instance_mask, marker_on_object, round_step, world_object
+from support.records import group_by_task
 
 OC_TASKS = ("spatial_imagination_oc", "spatial_imagination_oc_mv", "spatial_imagination_oc_video",
             "spatial_imagination_oc_video_hard")
@@ -120,10 +121,7 @@ def records(imagination_native_dir):
 
 @pytest.fixture(scope="module")
 def by_task(records):
-    out = defaultdict(list)
-    for qa in records:
-        out[qa.task].append(qa)
-    return out
+    return group_by_task(records)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -17,6 +17,7 @@ from PIL import Image
 
 import qagen
 from support.truth import camera_distance, centre, depth_in, viewer
+from support.records import group_by_task
 
 TASKS = {  # task -> formats
     "depth_prediction_oc_mv": ("fill", "select", "sentence"),
@@ -52,10 +53,7 @@ def records(multi_view_native_dir):
 
 @pytest.fixture(scope="module")
 def by_task(records):
-    out = defaultdict(list)
-    for qa in records:
-        out[qa.task].append(qa)
-    return out
+    return group_by_task(records)
 
 
 @pytest.fixture(scope="module")
