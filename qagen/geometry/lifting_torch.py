@@ -261,12 +261,8 @@ if triton is not None:
         return tl.sum(tl.sum(x, axis=1), axis=0)
 
     @triton.jit
-    def _stats_kernel(
-        depth_ptr, ids_ptr, params_ptr, centre_ptr,
-        pixels_ptr, valid_ptr, bbox_ptr, sums_ptr, pmin_ptr, pmax_ptr, zmin_ptr, zmax_ptr, key_ptr,
-        H, W, O, SUB: tl.constexpr, PIXEL_BITS: tl.constexpr, TILE_H: tl.constexpr, TILE_W: tl.constexpr,
-    ):  # fmt: skip
-        b = tl.program_id(0)
+    def _load_tile(depth_ptr, ids_ptr, b, H, W, TILE_H: tl.constexpr, TILE_W: tl.constexpr):
+        """This program's tile of frame b: pixel rows, cols, flat index, ids (-1 off the image), depth."""
         rows = tl.program_id(1) * TILE_H + tl.arange(0, TILE_H)[:, None]
         cols = tl.program_id(2) * TILE_W + tl.arange(0, TILE_W)[None, :]
         pix = rows * W + cols
@@ -274,6 +270,16 @@ if triton is not None:
         in_image = (rows < H) & (cols < W)
         ids = tl.load(ids_ptr + frame_base + pix, mask=in_image, other=-1)
         z = tl.load(depth_ptr + frame_base + pix, mask=in_image, other=0.0)
+        return rows, cols, pix, ids, z
+
+    @triton.jit
+    def _stats_kernel(
+        depth_ptr, ids_ptr, params_ptr, centre_ptr,
+        pixels_ptr, valid_ptr, bbox_ptr, sums_ptr, pmin_ptr, pmax_ptr, zmin_ptr, zmax_ptr, key_ptr,
+        H, W, O, SUB: tl.constexpr, PIXEL_BITS: tl.constexpr, TILE_H: tl.constexpr, TILE_W: tl.constexpr,
+    ):  # fmt: skip
+        b = tl.program_id(0)
+        rows, cols, pix, ids, z = _load_tile(depth_ptr, ids_ptr, b, H, W, TILE_H, TILE_W)
         has_depth = (z > 0) & (z < float("inf"))
         u = cols.to(tl.float32) + 0.5
         v = rows.to(tl.float32) + 0.5
@@ -317,13 +323,7 @@ if triton is not None:
         H, W, O, BINS: tl.constexpr, TILE_H: tl.constexpr, TILE_W: tl.constexpr,
     ):  # fmt: skip
         b = tl.program_id(0)
-        rows = tl.program_id(1) * TILE_H + tl.arange(0, TILE_H)[:, None]
-        cols = tl.program_id(2) * TILE_W + tl.arange(0, TILE_W)[None, :]
-        pix = rows * W + cols
-        frame_base = b.to(tl.int64) * H * W
-        in_image = (rows < H) & (cols < W)
-        ids = tl.load(ids_ptr + frame_base + pix, mask=in_image, other=-1)
-        z = tl.load(depth_ptr + frame_base + pix, mask=in_image, other=0.0)
+        rows, cols, pix, ids, z = _load_tile(depth_ptr, ids_ptr, b, H, W, TILE_H, TILE_W)
         lifted = (ids >= 0) & (z > 0) & (z < float("inf"))
         cell = b.to(tl.int64) * O + ids
         slot = tl.load(slot_ptr + cell, mask=lifted, other=0)
