@@ -59,29 +59,27 @@ def test_select_format_needs_select_block(tmp_path):
         load_spec(path)
 
 
-def test_unknown_sampler_is_reported_with_close_match(tmp_path):
-    specs = tmp_path / "specs"
+def check_user_task(tmp_path, spec_text: str, template_text: str) -> None:
+    """Load one user spec and its template file and check them against each other and the registries."""
+    specs, templates = tmp_path / "specs", tmp_path / "templates"
     specs.mkdir()
-    write(specs, GOOD.replace("single_view_objects", "single_view_object"))
-    templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "my_task.yaml").write_text(
-        'task: my_task\nfill:\n  - {id: 0, question: "How far {{ a }} {{ b }}?", answer: "{{ value }}"}\n'
-    )
+    write(specs, spec_text)
+    (templates / "my_task.yaml").write_text(template_text)
+    catalogue.check(load_specs([specs]), catalogue.load_catalogue([templates]), {"my_task": specs / "my_task.yaml"})
+
+
+def test_unknown_sampler_is_reported_with_close_match(tmp_path):
+    template = 'task: my_task\nfill:\n  - {id: 0, question: "How far {{ a }} {{ b }}?", answer: "{{ value }}"}\n'
     with pytest.raises(SpecError) as err:
-        catalogue.check(load_specs([specs]), catalogue.load_catalogue([templates]), {"my_task": specs / "my_task.yaml"})
+        check_user_task(tmp_path, GOOD.replace("single_view_objects", "single_view_object"), template)
     assert "single_view_objects" in str(err.value)
 
 
 def test_missing_template_format_is_reported(tmp_path):
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    write(specs, GOOD.replace("formats: [fill]", "formats: [fill, sentence]"))
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "my_task.yaml").write_text('task: my_task\nfill:\n  - {id: 0, question: "q {{ a }}", answer: "{{ value }}"}\n')
+    template = 'task: my_task\nfill:\n  - {id: 0, question: "q {{ a }}", answer: "{{ value }}"}\n'
     with pytest.raises(SpecError, match="sentence"):
-        catalogue.check(load_specs([specs]), catalogue.load_catalogue([templates]), {"my_task": specs / "my_task.yaml"})
+        check_user_task(tmp_path, GOOD.replace("formats: [fill]", "formats: [fill, sentence]"), template)
 
 
 def test_user_folder_overrides_shipped_spec(tmp_path):
