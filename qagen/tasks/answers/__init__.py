@@ -5,3 +5,4 @@ from qagen.tasks.answers import imagination  # noqa: F401
 from qagen.tasks.answers import camera  # noqa: F401
 from qagen.tasks.answers import single_view_extra  # noqa: F401
 from qagen.tasks.answers import navigation, video  # noqa: F401
+from qagen.tasks.answers import scene_level  # noqa: F401

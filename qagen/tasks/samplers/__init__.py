@@ -5,3 +5,4 @@ from qagen.tasks.samplers import imagination  # noqa: F401
 from qagen.tasks.samplers import camera  # noqa: F401
 from qagen.tasks.samplers import single_view_extra  # noqa: F401
 from qagen.tasks.samplers import video  # noqa: F401
+from qagen.tasks.samplers import scene_level  # noqa: F401
