@@ -1,6 +1,10 @@
 """Numbers and object dimensions: distractors on a log scale around the truth, none within the
 margin of it, shown in ascending order with the truth at a requested rank, so neither the letter
-nor the rank of the true value gives the answer away."""
+nor the rank of the true value gives the answer away.
+
+Counts are the exception (see count_options): most counted labels appear once or twice, so an
+ascending ladder of positive counts cannot put a 1 or a 2 at a late rank, and the letter would
+follow the count."""
 from __future__ import annotations
 
 import math
@@ -57,6 +61,20 @@ def numeric_options(value: float, unit: str, n: int, rank: int, rng: np.random.G
     return None
 
 
+def count_options(value: int, n: int, rank: int, rng: np.random.Generator) -> list[int]:
+    """The block of n consecutive counts holding the truth (1..n, n+1..2n, ...), the truth at
+    letter `rank`, the others in random order.
+
+    Every count in a block is shown with the same options, so the option set says nothing about
+    which of its counts is true beyond how often each count is asked (instance_count balances the
+    small ones), and shuffling frees the letter from the value's rank. No option is 0: a counted
+    label always appears, so a 0 would be an option never true."""
+    low = 1 + n * ((int(value) - 1) // n)
+    others = [c for c in range(low, low + n) if c != value]
+    others = [others[i] for i in rng.permutation(len(others))]
+    return others[:rank] + [int(value)] + others[rank:]
+
+
 def _other(options: Optional[list], truth: Any) -> Any:
     return next((v for v in options if v != truth), None) if options else None
 
@@ -67,6 +85,8 @@ class Number:
         return wording.quantity(value, answer.unit) if answer.unit not in (None, "count") else wording.number(value)
 
     def options(self, answer, fact, n, rank, rng, margins):
+        if answer.unit == "count":
+            return count_options(answer.value, n, rank, rng), rank
         options = numeric_options(float(answer.value), answer.unit or "m", n, rank, rng, margins)
         return (options, rank) if options is not None else None
 

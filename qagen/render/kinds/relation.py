@@ -57,17 +57,32 @@ def spell_relation(value: list[str], slots: list[str]) -> str:
     return wording.relation(value)
 
 
+# Slots relative to the camera itself. Their words are far from balanced in any task: the camera
+# is held above most furniture and looks at what it shows, so objects are nearly always "below" and
+# "in front of" it. Slots between two objects or across the image (left/right, closer/farther, a
+# higher than b) are balanced by the world's mirror symmetry and by swapping roles. A distractor
+# that flips a camera-bound slot says the rare word, which a text-only model learns to reject.
+CAMERA_BOUND_SLOTS = frozenset({"cam_above_below", "cam_front_behind", "a_front_behind", "b_front_behind"})
+
+
 def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.random.Generator) -> list[list[str]]:
     """k other tuples over the same slots, in random order, each clearly wrong: some slot the truth
     decides holds another word (a tuple that only leaves out or adds words inside the margin is
-    not shown as wrong). Tuples that state exactly the slots the truth states are taken first, so
-    that options differ in directions rather than in which slots they leave out."""
+    not shown as wrong).
+
+    Taken first, ties at random: tuples that keep the truth's words in camera-bound slots (so a
+    distractor is wrong where words are balanced and reads as likely as the truth), then tuples
+    that state exactly the slots the truth states (options differ in directions rather than in
+    which slots they leave out)."""
     choices = [SLOT_WORDS[s] + ("",) for s in slots]
     wrong = [list(t) for t in itertools.product(*choices) if any(w and o and o != w for w, o in zip(truth, t))]
-    same_shape = [t for t in wrong if all(bool(w) == bool(o) for w, o in zip(truth, t))]
-    other_shape = [t for t in wrong if t not in same_shape]
-    picks = [same_shape[i] for i in rng.permutation(len(same_shape))][:k]
-    picks += [other_shape[i] for i in rng.permutation(len(other_shape))][: k - len(picks)]
+
+    def unlikely(t: list[str]) -> tuple[int, int]:
+        changed_bound = sum(o != w for w, o, s in zip(truth, t, slots) if s in CAMERA_BOUND_SLOTS)
+        return changed_bound, sum(bool(w) != bool(o) for w, o in zip(truth, t))
+
+    jitter = rng.permutation(len(wrong))
+    picks = [t for _, _, t in sorted((unlikely(t), j, t) for t, j in zip(wrong, jitter))][:k]
     return [picks[i] for i in rng.permutation(len(picks))]
 
 

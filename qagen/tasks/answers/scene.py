@@ -32,7 +32,9 @@ def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Sol
     if count > max_count:
         raise Reject("count_too_large")
     answer = Answer("number", count, exact=count, unit="count", extra={"label": label})
-    return Solved(answer, slots={"label": label}, balance_key=str(min(count, 3)))
+    # Counts 1..4 share one set of select options (render/kinds/numeric.py count_options), so they
+    # are balanced one by one there, larger counts together.
+    return Solved(answer, slots={"label": label}, balance_key=str(min(count, 4)))
 
 
 @ANSWERS.register("floor_area")
