@@ -3,7 +3,6 @@ them tilted), and its rejections."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -11,49 +10,8 @@ import pytest
 
 from qagen.scene.loaders import discover_scenes, load_scene
 from qagen.scene.loaders.metainfo import scene_pointer, split_pointer
-from qagen.scene.model import Box
 from support.errors import fails as _fails
-
-TILT_DEG = 20.0
-ROOM_SIZE = 23.75
-
-
-def _tilted(box: Box) -> Box:
-    """The box turned about world X (as most ScanNet meta-info boxes are), around its centre."""
-    c, s = math.cos(math.radians(TILT_DEG)), math.sin(math.radians(TILT_DEG))
-    tilt = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
-    return Box(center=box.center, size=box.size, rotation=tilt @ box.rotation)
-
-
-def _entry(box: Box) -> dict:
-    corners = box.corners()
-    return {
-        "centroid": box.center.tolist(),
-        "axesLengths": box.size.tolist(),
-        "normalizedAxes": box.rotation.T.ravel().tolist(),  # rows are the box axes
-        "min": corners.min(axis=0).tolist(),
-        "max": corners.max(axis=0).tolist(),
-    }
-
-
-def world_boxes(world) -> dict[str, list[Box]]:
-    """label -> boxes in the world's object order, the first object tilted."""
-    boxes: dict[str, list[Box]] = {}
-    for k, obj in enumerate(world.objects):
-        boxes.setdefault(obj.label, []).append(_tilted(obj.box) if k == 0 else obj.box)
-    return boxes
-
-
-def meta_scene(boxes: dict[str, list[Box]]) -> dict:
-    return {
-        "dataset": "synthetic",
-        "video_path": "videos/small.mp4",
-        "room_size": ROOM_SIZE,
-        "room_center": [1.0, 2.0, 0.0],
-        "object_counts": {label: len(group) for label, group in boxes.items()},
-        "object_bbox": {label: [_entry(box) for box in group] for label, group in boxes.items()},
-        "frames_used": [0, 8, 16],  # released files carry keys qagen does not read
-    }
+from support.metainfo import ROOM_SIZE, meta_scene, tilted, world_boxes
 
 
 @pytest.fixture
@@ -87,9 +45,9 @@ def test_boxes_ids_labels_and_room_area(small_world, meta_file):
         np.testing.assert_array_equal(obj.box.center, box.center)
         np.testing.assert_array_equal(obj.box.size, box.size)
         np.testing.assert_array_equal(obj.box.rotation, box.rotation)
-    tilted = scene.objects[0].box
-    assert abs(tilted.rotation[2, 1]) > 0.3  # the tilted box keeps its tilt: not only yawed
-    np.testing.assert_allclose(tilted.corners(), _tilted(small_world.objects[0].box).corners(), atol=1e-12)
+    loaded = scene.objects[0].box
+    assert abs(loaded.rotation[2, 1]) > 0.3  # the tilted box keeps its tilt: not only yawed
+    np.testing.assert_allclose(loaded.corners(), tilted(small_world.objects[0].box).corners(), atol=1e-12)
 
 
 def test_pointers_name_a_scene_inside_a_file(meta_file):
@@ -112,7 +70,7 @@ def test_count_disagreements_and_left_handed_axes_are_counted(small_world, meta_
     _edit(meta_file, edit)
     scene = load_scene(scene_pointer(meta_file, "small_0003"), "metainfo")
     assert scene.load_warnings == {"object_count_mismatch": 2, "reflected_box_axes": 1}
-    expected = _tilted(small_world.objects[0].box).corners()
+    expected = tilted(small_world.objects[0].box).corners()
     np.testing.assert_allclose(scene.objects[0].box.corners(), expected, atol=1e-12)
     assert np.linalg.det(scene.objects[0].box.rotation) == pytest.approx(1.0)
 
