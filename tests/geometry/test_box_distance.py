@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from qagen.geometry.box_distance import box_distance, boxes_overlap
+from support.boxes import alternating_projections
 
 I = np.eye(3)
 SQRT2 = math.sqrt(2.0)
@@ -50,17 +51,6 @@ def test_crossing_and_nested_boxes_overlap():
     assert boxes_overlap(*(np.asarray(v, dtype=float) for v in plus)) and box_distance(*plus) == 0.0
     assert box_distance([0, 0, 0], I, [4, 4, 4], [0.3, 0, 0], about("z", 30), [1, 1, 1]) == 0.0
     assert box_distance([0, 0, 0], I, [2, 2, 2], [2, 0, 0], I, [2, 2, 2]) == 0.0  # touching faces
-
-
-def _project(p, c, r, s):
-    return c + r @ np.clip(r.T @ (p - c), -s / 2, s / 2)
-
-
-def alternating_projections(c1, r1, s1, c2, r2, s2, steps=4000) -> float:
-    x = np.array(c1, dtype=float)
-    for _ in range(steps):
-        x = _project(_project(x, c2, r2, s2), c1, r1, s1)
-    return float(np.linalg.norm(x - _project(x, c2, r2, s2)))
 
 
 def _rotation(seed: int) -> np.ndarray:
