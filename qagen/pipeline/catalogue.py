@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import qagen.tasks  # noqa: F401  (registers the built-in samplers and answer functions)
 from qagen.errors import QagenError, SpecError
@@ -33,6 +33,7 @@ class Catalogue:
 
 
 def check(specs: dict[str, TaskSpec], templates: dict[str, dict[str, list[Template]]], where: dict[str, Path]) -> None:
+    """Every spec's code names resolve and every format it lists has templates."""
     for name, spec in specs.items():
         path = where[name]
         for registry, key, value in ((SAMPLERS, "sampler", spec.sampler), (ANSWERS, "answer", spec.answer)):
@@ -46,11 +47,17 @@ def check(specs: dict[str, TaskSpec], templates: dict[str, dict[str, list[Templa
 
 
 @lru_cache(maxsize=8)
-def load(extra_specs: tuple[Path, ...] = (), extra_templates: tuple[Path, ...] = ()) -> Catalogue:
-    """Shipped specs and templates plus the user's folders (cached: workers call it once per scene)."""
+def load(extra_specs: tuple[Path, ...] = (), extra_templates: tuple[Path, ...] = (),
+         tasks: Optional[tuple[str, ...]] = None) -> Catalogue:
+    """Shipped specs and templates plus the user's folders (cached: workers call it once per scene).
+
+    Every spec is read; templates are read, compiled and checked only for `tasks` (default: all),
+    so a run of a few tasks does not pay for compiling the whole catalogue.
+    """
     folders = spec_dirs(extra_specs)
     specs = load_specs(folders)
-    where = {name: next(f / f"{name}.yaml" for f in reversed(folders) if (f / f"{name}.yaml").exists()) for name in specs}
-    templates = load_catalogue(template_dirs(extra_templates))
-    check(specs, templates, where)
+    chosen = {name: spec for name, spec in specs.items() if tasks is None or name in tasks}
+    where = {name: next(f / f"{name}.yaml" for f in reversed(folders) if (f / f"{name}.yaml").exists()) for name in chosen}
+    templates = load_catalogue(template_dirs(extra_templates), names=set(chosen))
+    check(chosen, templates, where)
     return Catalogue(specs, templates)

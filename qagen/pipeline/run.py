@@ -98,7 +98,6 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
             writer.write_meta(plan.out / split if split else plan.out, shards, DATASET_NAME)
 
     specs_folders, template_folders = spec_dirs(plan.extra_specs), template_dirs(plan.extra_templates)
-    catalogue_mod.load(plan.extra_specs, plan.extra_templates)  # validated before any work counts as done
     config = {
         "data": "<demo>" if data is None else str(Path(data).name),
         "loader": loader,
@@ -126,8 +125,9 @@ def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], 
                       extra_templates: Sequence[Path] = (), burn_markers: bool = False) -> RunPlan:
     from qagen.specs.schema import FORMATS
 
-    catalogue = catalogue_mod.load(tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
-    specs = tuple(catalogue.select(tasks))
+    extra = (tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
+    specs = tuple(catalogue_mod.load(*extra, tasks=()).select(tasks))
+    catalogue_mod.load(*extra, tasks=tuple(s.name for s in specs))  # their templates exist and compile
     fmt_list = _choice_list(formats, FORMATS, "format")
     writer_list = writer_names(writers)
     return RunPlan(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 import jinja2
 
@@ -78,12 +78,14 @@ def template_dirs(extra: Iterable[Path] = ()) -> list[Path]:
     return [data_dir("templates"), *map(Path, extra)]
 
 
-def load_catalogue(dirs: Iterable[Path]) -> dict[str, dict[str, list[Template]]]:
-    """task -> format -> paraphrases; a user folder overrides a shipped task file by name."""
+def load_catalogue(dirs: Iterable[Path], names: Optional[set[str]] = None) -> dict[str, dict[str, list[Template]]]:
+    """task -> format -> paraphrases (of the tasks in `names`, default all); a user folder
+    overrides a shipped task file by name."""
     catalogue: dict[str, dict[str, list[Template]]] = {}
     for folder in dirs:
         if not folder.is_dir():
             raise SpecError(folder, None, "template folder does not exist")
         for path in sorted(folder.glob("*.yaml")):
-            catalogue[path.stem] = load_template_file(path)
+            if names is None or path.stem in names:
+                catalogue[path.stem] = load_template_file(path)
     return catalogue

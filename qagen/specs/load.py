@@ -13,9 +13,12 @@ from qagen.resources import data_dir
 from qagen.specs.schema import TaskSpec
 
 
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~5x faster
+
+
 def read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except OSError as exc:
         raise SpecError(path, None, f"cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:

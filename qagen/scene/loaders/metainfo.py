@@ -18,6 +18,7 @@ counted in `Scene.load_warnings["object_count_mismatch"]`.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -77,6 +78,14 @@ def split_pointer(pointer: Path) -> tuple[Path, str]:
 
 
 def _read_scenes(path: Path) -> dict:
+    """The file's scenes, parsed once per process for as long as the file is unchanged (one file
+    holds every scene of a dataset; each scene pointer would otherwise parse it again)."""
+    stat = path.stat() if path.is_file() else None
+    return _parse_scenes(path, stat.st_mtime_ns if stat else None, stat.st_size if stat else None)
+
+
+@lru_cache(maxsize=4)
+def _parse_scenes(path: Path, mtime_ns, size) -> dict:
     try:
         content = json.loads(io.read_text(path, "meta-info"))
     except json.JSONDecodeError as exc:
