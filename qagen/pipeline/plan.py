@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from qagen.pipeline.mix import Mix
-from qagen.pipeline.seeds import stream
+from qagen.pipeline.seeds import fraction
 from qagen.specs.schema import TaskSpec
 
 
@@ -52,9 +52,8 @@ class RunPlan:
             total = sum(self.expected(source, spec, f) for f in formats)
             if total > self.mix.cap_per_scene:
                 want *= self.mix.cap_per_scene / total
-        _, rng = stream(self.seed, "quota", scene_id, spec.name, fmt)
         whole = math.floor(want)
-        return int(whole + (rng.random() < want - whole))
+        return int(whole + (fraction(self.seed, "quota", scene_id, spec.name, fmt) < want - whole))
 
 
 def scale_for_total(mix: Mix, tasks: tuple[TaskSpec, ...], formats: tuple[str, ...], sources: list[str]) -> float:
