@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 import numpy as np
-import trimesh
 from pydantic import BaseModel, ConfigDict
 
 from qagen.errors import InputError
@@ -89,6 +88,8 @@ def read_axis_alignment(path: Path) -> Optional[np.ndarray]:
 
 def read_mesh_vertices(path: Path) -> np.ndarray:
     """Vertex positions (V, 3) in file order (no merging: segIndices index them)."""
+    import trimesh  # here, not at module level: it costs ~0.4 s of start-up that only ScanNet needs
+
     if not path.is_file():
         raise InputError(path, "mesh file is missing")
     try:
