@@ -1,8 +1,9 @@
 """Fact -> QA: choose a paraphrase with the seeded RNG, build the template variables, fill, select,
 sentence or judge, and assemble the checkable `meta` block.
 
-Balance that belongs to wording lives here: select letters are spread evenly (the truth's rank
-among ascending numeric options is the letter), judge claims are true exactly half of the time.
+Balance that belongs to wording lives here: select letters are spread evenly (the renderer asks
+each answer kind for options with the truth at the least-used letter; for most numbers that is the
+truth's rank among ascending options), judge claims are true exactly half of the time.
 """
 from __future__ import annotations
 
