@@ -1,9 +1,9 @@
 """SpatialVID clips (FORMATS.md section 5): camera poses, disparity and dynamic masks per clip.
 
-Layout, for a clip `<id>` of group `group_XXXX` under a dataset folder `<base>`:
-    <base>/annotations/group_XXXX/<id>/  poses.npy, intrinsics.npy, dyn_masks.npz, indexes.txt, ...
-    <base>/depths/group_XXXX/<id>.zip     one EXR per annotated frame (channel Z: disparity)
-    <base>/videos/group_XXXX/<id>.mp4
+Layout, for a clip `<id>` of group `group_NNNN` under a dataset folder `<base>`:
+    <base>/annotations/group_NNNN/<id>/  poses.npy, intrinsics.npy, dyn_masks.npz, indexes.txt, ...
+    <base>/depths/group_NNNN/<id>.zip     one EXR per annotated frame (channel Z: disparity)
+    <base>/videos/group_NNNN/<id>.mp4
 The annotation folder is the scene folder (a scene pointer). What the loader makes of it:
 - poses: `[tx ty tz qx qy qz qw]` world-to-camera, inverted to camera-to-world. Quaternions must be
   unit; a camera centre that jumps in one step by more than a quarter of the clip's whole path (and
@@ -173,9 +173,9 @@ def _color_frames(clip: Path, video: Path, indices: list[int]) -> tuple[list[Pat
 
 
 def clip_files(clip: Path) -> tuple[Path, Path]:
-    """(depth zip, video) of an annotation clip folder `<base>/annotations/group_XXXX/<id>/`."""
+    """(depth zip, video) of an annotation clip folder `<base>/annotations/group_NNNN/<id>/`."""
     if clip.parent.parent.name != ANNOTATIONS:
-        raise InputError(clip, f"a SpatialVID clip folder sits in <base>/{ANNOTATIONS}/group_XXXX/<id>/")
+        raise InputError(clip, f"a SpatialVID clip folder sits in <base>/{ANNOTATIONS}/group_NNNN/<id>/")
     base, group = clip.parent.parent.parent, clip.parent.name
     return base / DEPTHS / group / f"{clip.name}.zip", base / VIDEOS / group / f"{clip.name}.mp4"
 
