@@ -44,13 +44,20 @@ def _axis_margin(values: list[float], slots: list[str], need: float) -> float:
 
 
 @ANSWERS.register("relation_to_first_camera")
-def relation_to_first_camera(ctx: TaskContext, cand: Candidate) -> Solved:
-    """(left/right, above/below, front/behind) of a's centre relative to camera 1, empty inside the margin."""
+def relation_to_first_camera(ctx: TaskContext, cand: Candidate, require_left_right: bool = False) -> Solved:
+    """(left/right, above/below, front/behind) of a's centre relative to camera 1, empty inside the margin.
+
+    `require_left_right`: reject candidates whose left/right is undecided. Seen from a camera held
+    above the furniture, above/below and front/behind are nearly always "below" and "in front", so
+    only left/right carries information a text-only guesser cannot take from priors.
+    """
     right, forward, up = _first_camera_coordinates(ctx, cand, "a")
     need = ctx.spec.margins.axis_m
     slots = [side(right, need, "right", "left"), side(up, need, "above", "below"), side(forward, need, "front", "behind")]
     if not any(slots):
         raise Reject("all_relations_indistinguishable")
+    if require_left_right and not slots[0]:
+        raise Reject("left_right_indistinguishable")
     return Solved(
         Answer("relation", slots, extra={"slots": list(CAMERA_SLOTS)}),
         margin=float(_axis_margin([right, up, forward], slots, need)),
