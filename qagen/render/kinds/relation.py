@@ -65,7 +65,8 @@ def spell_relation(value: list[str], slots: list[str]) -> str:
 CAMERA_BOUND_SLOTS = frozenset({"cam_above_below", "cam_front_behind", "a_front_behind", "b_front_behind"})
 
 
-def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.random.Generator) -> list[list[str]]:
+def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.random.Generator,
+                          bound_slots: frozenset = CAMERA_BOUND_SLOTS) -> list[list[str]]:
     """k other tuples over the same slots, in random order, each clearly wrong: some slot the truth
     decides holds another word (a tuple that only leaves out or adds words inside the margin is
     not shown as wrong).
@@ -78,7 +79,7 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
     wrong = [list(t) for t in itertools.product(*choices) if any(w and o and o != w for w, o in zip(truth, t))]
 
     def unlikely(t: list[str]) -> tuple[int, int]:
-        changed_bound = sum(o != w for w, o, s in zip(truth, t, slots) if s in CAMERA_BOUND_SLOTS)
+        changed_bound = sum(o != w for w, o, s in zip(truth, t, slots) if s in bound_slots)
         return changed_bound, sum(bool(w) != bool(o) for w, o in zip(truth, t))
 
     jitter = rng.permutation(len(wrong))
@@ -104,11 +105,16 @@ class Relation:
             return viewer.spell(value, answer, fact, coordinates)
         return spell_relation(value, answer.extra["slots"])
 
+    @staticmethod
+    def _bound_slots(answer) -> frozenset:
+        """Camera-bound slots only exist for the camera: an imagined observer's front/behind is balanced."""
+        return CAMERA_BOUND_SLOTS if viewer_type(answer) is None else frozenset()
+
     def options(self, answer, fact, n, rank, rng, margins):
-        others = relation_alternatives(answer.value, answer.extra["slots"], n - 1, rng)
+        others = relation_alternatives(answer.value, answer.extra["slots"], n - 1, rng, self._bound_slots(answer))
         if len(others) < n - 1:
             return None
         return others[:rank] + [answer.value] + others[rank:], rank
 
     def false_claim(self, answer, fact, rng, margins):
-        return relation_alternatives(answer.value, answer.extra["slots"], 1, rng)[0]
+        return relation_alternatives(answer.value, answer.extra["slots"], 1, rng, self._bound_slots(answer))[0]
