@@ -322,7 +322,7 @@ def test_missing_extra_is_named(clip, monkeypatch):
 
 def test_a_clip_must_sit_in_the_annotations_tree(clip, tmp_path):
     moved = Path(shutil.copytree(clip.folder, tmp_path / "loose" / CLIP))
-    _fails("sits in <base>/annotations/group_XXXX/<id>/", moved, lambda: load_scene(moved, "spatialvid"))
+    _fails("sits in <base>/annotations/group_NNNN/<id>/", moved, lambda: load_scene(moved, "spatialvid"))
 
 
 def test_discover_clips(clip):
