@@ -15,13 +15,6 @@ def camera_centre(c2w: np.ndarray) -> np.ndarray:
     return np.asarray(c2w, dtype=float)[:3, 3].copy()
 
 
-def world_to_camera(points: np.ndarray, c2w: np.ndarray) -> np.ndarray:
-    """Points (N, 3) in world coordinates -> camera (OpenCV) coordinates."""
-    c2w = np.asarray(c2w, dtype=float)
-    R, t = c2w[:3, :3], c2w[:3, 3]
-    return (np.asarray(points, dtype=float) - t) @ R
-
-
 def viewer_axes(c2w: np.ndarray) -> np.ndarray:
     """Rows (right, forward, up) of the camera's viewer frame in world coordinates.
 

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from qagen.geometry.relations import compare_lengths, round_to, side
-from qagen.geometry.viewer import heading_axes, to_viewer, viewer_axes, world_to_camera
+from qagen.geometry.projection import world_to_camera
+from qagen.geometry.viewer import heading_axes, to_viewer, viewer_axes
 
 
 def look_at(eye, target):

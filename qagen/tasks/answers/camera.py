@@ -8,7 +8,8 @@ from qagen.geometry.camera_motion import (
     LABEL_WORDS, MotionCall, MotionThresholds, camera_change, motion_components, motion_labels, wrap_degrees,
 )
 from qagen.geometry.relations import round_to
-from qagen.geometry.viewer import camera_centre, world_to_camera
+from qagen.geometry.projection import world_to_camera
+from qagen.geometry.viewer import camera_centre
 from qagen.registry import ANSWERS
 from qagen.tasks.answers.common import M_STEP
 from qagen.tasks.context import Candidate, TaskContext

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from qagen.geometry.relations import length_gap_needed, round_to
-from qagen.geometry.viewer import camera_centre, world_to_camera
+from qagen.geometry.projection import world_to_camera
+from qagen.geometry.viewer import camera_centre
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject

@@ -16,7 +16,8 @@ import numpy as np
 
 from qagen.geometry.boxes2d import iou_with
 from qagen.geometry.relations import length_gap_needed, round_to, side
-from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes, world_to_camera
+from qagen.geometry.projection import world_to_camera
+from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
 from qagen.scene.model import Box
 from qagen.tasks.answers.common import CM_STEP, camera_distance, object_depth, pick_extreme
