@@ -15,6 +15,7 @@ from qagen.scene.loaders import LOADERS, discover_scenes, load_scene
 from qagen.scene.model import CAPABILITIES
 from qagen.scene.synthetic import WorldRenderer
 from support.errors import fails as _fails
+from support.truth import assert_objects_match_world
 
 
 @pytest.fixture
@@ -51,11 +52,7 @@ def test_every_field_matches_the_world(small_world, small_world_native_dir):
         assert frame.depth_path == small_world_native_dir / "depth" / f"{frame.index:06d}.png"
         assert frame.instance_path == small_world_native_dir / "instance" / f"{frame.index:06d}.png"
 
-    assert [(o.id, o.label) for o in scene.objects] == [(o.id, o.label) for o in world.objects]
-    for loaded, truth in zip(scene.objects, world.objects):
-        np.testing.assert_array_equal(loaded.box.center, truth.box.center)
-        np.testing.assert_array_equal(loaded.box.size, truth.box.size)
-        np.testing.assert_array_equal(loaded.box.rotation, truth.box.rotation)
+    assert_objects_match_world(scene.objects, world)
 
     np.testing.assert_array_equal(scene.room.floor_polygon, world.room.floor_polygon)
     assert scene.room.height == world.room.height

@@ -15,6 +15,7 @@ from qagen.scene.synthetic import WorldRenderer
 from qagen.scene.synthetic.native_writer import DEPTH_SCALE, scene_json
 from qagen.scene.synthetic.scannet_writer import write_scannet
 from support.errors import fails as _fails
+from support.truth import assert_objects_match_world
 
 VIDEO_INDEX = [0, 3, 6, 9, 12]  # frame 12 has no pose: the small world has 10 frames
 BOX_ATOL = 1e-5  # the PLY stores vertices as float32
@@ -99,11 +100,7 @@ def test_boxes_come_from_the_scannet_annotation(small_world, spar_root):
 def test_scene_json_gives_the_boxes_and_room(small_world, spar_native_scene):
     scene = load_scene(spar_native_scene, loader="spar")
     assert (scene.source, scene.instance_offset, scene.license) == ("spar", 0, "CC0-1.0")
-    assert [(o.id, o.label) for o in scene.objects] == [(o.id, o.label) for o in small_world.objects]
-    for obj, world_object in zip(scene.objects, small_world.objects):
-        np.testing.assert_array_equal(obj.box.center, world_object.box.center)
-        np.testing.assert_array_equal(obj.box.size, world_object.box.size)
-        np.testing.assert_array_equal(obj.box.rotation, world_object.box.rotation)
+    assert_objects_match_world(scene.objects, small_world)
     np.testing.assert_array_equal(scene.room.floor_polygon, small_world.room.floor_polygon)
     for frame, pose in zip(scene.frames, small_world.poses):
         np.testing.assert_array_equal(frame.c2w, pose)

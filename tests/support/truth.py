@@ -52,3 +52,12 @@ def marker_on_object(marker: dict, mask: np.ndarray, object_id: int) -> bool:
     rows, cols = np.nonzero(mask == object_id)
     expected = [cols.min() / W * 1000, rows.min() / H * 1000, (cols.max() + 1) / W * 1000, (rows.max() + 1) / H * 1000]
     return bool(np.abs(np.subtract(marker["box"], expected)).max() <= 1)
+
+
+def assert_objects_match_world(objects, world) -> None:
+    """Loaded objects carry the World's ids, labels and exact boxes, in the World's order."""
+    assert [(o.id, o.label) for o in objects] == [(o.id, o.label) for o in world.objects]
+    for loaded, truth in zip(objects, world.objects):
+        np.testing.assert_array_equal(loaded.box.center, truth.box.center)
+        np.testing.assert_array_equal(loaded.box.size, truth.box.size)
+        np.testing.assert_array_equal(loaded.box.rotation, truth.box.rotation)
