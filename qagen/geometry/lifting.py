@@ -159,6 +159,14 @@ def lift_frames(depth, ids, K, c2w, centres, *, device: str = "auto") -> FrameOb
     return finish(raw, batch)
 
 
+def frame_depth_median(depth: np.ndarray) -> float:
+    """Lower median of one depth map's valid values (finite, > 0), NaN when it has none: the scale
+    of what its camera sees, for camera-motion labels. Exact, like `depth_median` of an object."""
+    from qagen.geometry.lifting_numba import frame_median_numba
+
+    return float(frame_median_numba(depth))
+
+
 def lift_frames_reference(depth, ids, K, c2w, centres) -> FrameObjectStats:
     """The definition, written as a plain per-frame, per-object numpy loop."""
     batch = prepare_batch(depth, ids, K, c2w, centres)

@@ -188,6 +188,37 @@ def _exact_medians(depth, depth_bits, ids, counts, hist, out):
         out[o] = np.partition(gathered[start[o] : start[o + 1]], rank[o])[rank[o]] if counts[o] else np.nan
 
 
+def frame_median_numba(depth: np.ndarray) -> float:
+    return _frame_median_kernel(np.ascontiguousarray(depth, np.float32).reshape(-1).view(np.int32))
+
+
+@njit(cache=True, nogil=True)
+def _frame_median_kernel(bits):
+    """`_exact_medians` for one frame as one object, on the float bits alone: a float32 is finite
+    and > 0 exactly when its bits, read as int32, lie in [1, bits of +inf)."""
+    hist = np.zeros(_KEYS, np.int64)
+    n = 0
+    for b in bits:
+        if 0 < b < _INF_BITS:
+            hist[_median_key(b)] += 1
+            n += 1
+    if n == 0:
+        return np.nan
+    k, j = (n - 1) // 2, 0
+    while k >= hist[j]:
+        k -= hist[j]
+        j += 1
+    low = 1 if j == 0 else (j + _KEY_BASE) << _KEY_SHIFT
+    high = _INF_BITS if j == _KEYS - 1 else (j + 1 + _KEY_BASE) << _KEY_SHIFT
+    gathered = np.empty(hist[j], np.int32)
+    f = 0
+    for b in bits:
+        if low <= b < high:
+            gathered[f] = b
+            f += 1
+    return np.partition(gathered, k)[k:k + 1].view(np.float32)[0]
+
+
 @njit(parallel=True, cache=True, nogil=True, fastmath=FASTMATH)
 def _extent_kernel(depth, ids, rays, origins, lo, inv_bin, per_chunk):
     B, H, W = depth.shape

@@ -19,6 +19,7 @@ from qagen.errors import InputError
 from qagen.geometry.lifting import (
     ExtentGrid,
     extent_histograms,
+    frame_depth_median,
     lift_frames,
     resolve_device,
     robust_extents,
@@ -52,6 +53,7 @@ class SceneIndex:
     mask_size: np.ndarray  # (F, 2) int: (W, H) of each frame's depth / instance grid
     boxes: dict[int, Box]  # annotated or fused; objects never seen with valid depth have none
     fused: set[int]  # ids whose box was fused from lifted points
+    frame_depth_median: np.ndarray | None = None  # (F,) per frame; None when no pixels were read
     _frame_start: np.ndarray = field(init=False, repr=False)
     _object_rows: dict[int, np.ndarray] = field(init=False, repr=False)
     _visible: dict[tuple, np.ndarray] = field(init=False, repr=False)  # memo: samplers ask the same again
@@ -91,11 +93,12 @@ class SceneIndex:
             if unboxed.size:
                 boxes.update(_fuse_boxes(scene, unboxed, pool, device, batch_size))
             centres = np.array([boxes[i].center if i in boxes else (np.nan,) * 3 for i in object_ids.tolist()], float)
-            obs = _observe(scene, object_ids, centres, pool, device, batch_size)
+            obs, medians = _observe(scene, object_ids, centres, pool, device, batch_size)
         mask_size = np.array([f.depth_grid()[1] for f in scene.frames], dtype=np.int64).reshape(-1, 2)
         obs["truncation"] = _truncation(scene, obs, boxes, mask_size)
         obs = {name: obs[name] for name in COLUMNS}
-        return cls(obs=obs, mask_size=mask_size, boxes=boxes, fused=set(unboxed.tolist()) & set(boxes))
+        return cls(obs=obs, mask_size=mask_size, boxes=boxes, fused=set(unboxed.tolist()) & set(boxes),
+                   frame_depth_median=medians)
 
     def visible(self, frame_pos: int, min_pixels: int = 400, max_truncation: float = 0.3) -> np.ndarray:
         """Rows of frame `frame_pos` whose object is visible (TASKS.md): enough pixels at the
@@ -141,10 +144,13 @@ def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
     return table
 
 
-def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndarray, ids_out: np.ndarray) -> None:
-    """Decode one frame straight into its slot of the batch (threads copy in parallel, not the lifter)."""
+def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndarray, ids_out: np.ndarray,
+               median_out: np.ndarray) -> None:
+    """Decode one frame straight into its slot of the batch (threads copy in parallel, not the
+    lifter), and take its depth median while the depth is at hand (one element of `median_out`)."""
     size = frame.depth_grid()[1]
     depth_out[...] = read_frame_depth(frame, scene.depth_scale, size)
+    median_out[0] = frame_depth_median(depth_out)
     if frame.instance_path is None:
         ids = _ids_from_boxes(scene, frame, depth_out)
     elif frame.instance_on_color:
@@ -172,7 +178,7 @@ def _ids_from_boxes(scene: Scene, frame: Frame, depth: np.ndarray) -> np.ndarray
 
 
 def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_size: int) -> Iterator[tuple]:
-    """(frame positions, depth, ids, K, c2w) per batch of same-size frames, read ahead in `pool`."""
+    """(frame positions, depth, ids, K, c2w, depth medians) per batch of same-size frames, read ahead in `pool`."""
     spans: list[list[int]] = []
     for pos, frame in enumerate(scene.frames):
         if spans and len(spans[-1]) < batch_size and scene.frames[spans[-1][0]].depth_grid()[1] == frame.depth_grid()[1]:
@@ -188,19 +194,21 @@ def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_si
             return
         W, H = scene.frames[positions[0]].depth_grid()[1]
         depth, ids = np.empty((len(positions), H, W), np.float32), np.empty((len(positions), H, W), np.int32)
-        reads = [pool.submit(_read_into, scene, scene.frames[p], table, depth[i], ids[i]) for i, p in enumerate(positions)]
-        pending.append((np.array(positions), depth, ids, reads))
+        medians = np.empty(len(positions))
+        reads = [pool.submit(_read_into, scene, scene.frames[p], table, depth[i], ids[i], medians[i:i + 1])
+                 for i, p in enumerate(positions)]
+        pending.append((np.array(positions), depth, ids, medians, reads))
 
     for _ in range(PREFETCH_BATCHES):
         submit_next()
     while pending:
-        positions, depth, ids, reads = pending.popleft()
+        positions, depth, ids, medians, reads = pending.popleft()
         submit_next()
         for read in reads:
             read.result()
         frames = [scene.frames[p] for p in positions]
         K = np.stack([f.depth_grid()[0] for f in frames]).astype(float)
-        yield positions, depth, ids, K, np.stack([f.c2w for f in frames]).astype(float)
+        yield positions, depth, ids, K, np.stack([f.c2w for f in frames]).astype(float), medians
 
 
 def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size: int) -> dict[int, Box]:
@@ -208,7 +216,7 @@ def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size
     camera_centres = np.array([f.c2w[:3, 3] for f in scene.frames], dtype=float)
     grid = ExtentGrid.covering(camera_centres.min(0) - FUSE_MARGIN_M, camera_centres.max(0) + FUSE_MARGIN_M, FUSE_BIN_M)
     hist = np.zeros((unboxed.size, 3, grid.n_bins), dtype=np.int64)
-    for _, depth, ids, K, c2w in _batches(scene, _dense_lookup(unboxed), pool, batch_size):
+    for _, depth, ids, K, c2w, _ in _batches(scene, _dense_lookup(unboxed), pool, batch_size):
         hist += extent_histograms(depth, ids, K, c2w, unboxed.size, grid, device=device)
     lo, hi = robust_extents(hist, grid, *FUSE_QUANTILES)
     return {
@@ -218,11 +226,15 @@ def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size
     }
 
 
-def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, device: str, batch_size: int) -> dict[str, np.ndarray]:
+def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, device: str,
+             batch_size: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The observation columns (all but truncation) and every frame's depth median."""
     frame_indices = np.array([f.index for f in scene.frames], dtype=np.int64)
+    frame_medians = np.full(len(scene.frames), np.nan)
     parts = []
     batches = _batches(scene, _dense_lookup(object_ids), pool, batch_size) if object_ids.size else ()
-    for positions, depth, ids, K, c2w in batches:
+    for positions, depth, ids, K, c2w, medians in batches:
+        frame_medians[positions] = medians
         stats = lift_frames(depth, ids, K, c2w, centres, device=device)
         b, o = np.nonzero(stats.pixels > 0)
         bbox = stats.bbox[b, o]
@@ -242,11 +254,12 @@ def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, de
             "marker_y": stats.marker_xy[b, o, 1],
             "centre_on_mask": stats.centre_on_mask[b, o],
         })  # fmt: skip
-    return {
+    columns = {
         name: np.concatenate([p[name] for p in parts]).astype(dtype) if parts else np.empty(0, dtype)
         for name, dtype in COLUMNS.items()
         if name != "truncation"
     }
+    return columns, frame_medians
 
 
 def _xyz(names: tuple[str, str, str], values: np.ndarray) -> dict[str, np.ndarray]:

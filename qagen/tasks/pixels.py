@@ -2,18 +2,21 @@
 points that are not objects (point_depth_order) and the scene scale of camera-motion labels
 (median depth seen from a camera, which also holds for non-metric captures).
 
-Depth maps are read on demand and memoised in the task context (a handful at a time).
+Depth maps are read on demand and memoised per scene (a handful at a time), and pixel tasks
+mostly draw frames among those held.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from qagen.geometry.lifting import frame_depth_median
 from qagen.scene.io import read_frame_depth
 from qagen.scene.model import Frame
 from qagen.tasks.context import TaskContext
 from qagen.tasks.fact import Reject
 
 DEPTHS_KEPT = 4
+REUSE_DECODED = 0.9  # chance that a pixel task draws a frame whose depth is already decoded
 
 
 def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
@@ -31,16 +34,29 @@ def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
     return cached[frame_pos]
 
 
+def draw_depth_frame(ctx: TaskContext) -> int:
+    """A random frame for a task that reads pixels; once DEPTHS_KEPT maps are held, usually one of
+    them: decoding a depth map costs more than everything else such a task does with it."""
+    held = list(ctx.scene_memo.get("depth_maps", ()))
+    if len(held) >= DEPTHS_KEPT and ctx.rng.random() < REUSE_DECODED:
+        return int(ctx.rng.choice(held))
+    return int(ctx.rng.integers(len(ctx.scene.frames)))
+
+
 def median_depth(ctx: TaskContext, frame_pos: int) -> float:
-    """Median valid depth of a frame: the scale of what its camera sees."""
-    medians = ctx.scene_memo.setdefault("median_depth", {})
-    if frame_pos not in medians:
-        depth = frame_depth(ctx, frame_pos)
-        valid = depth[np.isfinite(depth)]
-        medians[frame_pos] = float(np.median(valid)) if valid.size else float("nan")
-    if not np.isfinite(medians[frame_pos]):
+    """Lower median of a frame's valid depth: the scale of what its camera sees. Taken during
+    lifting; scenes that were not lifted (no objects) decode the frame for it."""
+    lifted = ctx.index.frame_depth_median if ctx.index is not None else None
+    if lifted is not None:
+        median = float(lifted[frame_pos])
+    else:
+        medians = ctx.scene_memo.setdefault("median_depth", {})
+        if frame_pos not in medians:
+            medians[frame_pos] = frame_depth_median(frame_depth(ctx, frame_pos))
+        median = medians[frame_pos]
+    if not np.isfinite(median):
         raise Reject("no_valid_depth")
-    return medians[frame_pos]
+    return median
 
 
 def pixel_distance(frame: Frame, depth: float, col: int, row: int) -> float:

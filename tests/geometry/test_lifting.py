@@ -8,6 +8,7 @@ from qagen.geometry.lifting import (
     MEDIAN_BINS,
     ExtentGrid,
     extent_histograms,
+    frame_depth_median,
     lift_frames,
     lift_frames_reference,
     robust_extents,
@@ -149,6 +150,20 @@ def test_backends_agree_with_reference(seed, backend):
         np.testing.assert_allclose(getattr(got, name), getattr(ref, name), atol=2e-5, err_msg=name)
     median_tolerance = 0.0 if backend == "numba" else 4.0 / MEDIAN_BINS
     np.testing.assert_allclose(got.depth_median, ref.depth_median, atol=median_tolerance, rtol=1e-7)
+
+
+def test_frame_depth_median_is_exact_over_valid_depth_only():
+    depth, _ = plane_frame()
+    depth[0, 0, :4] = [-1.0, np.inf, -np.inf, 0.0]  # never valid
+    z = np.sort(depth[np.isfinite(depth) & (depth > 0)])
+    assert frame_depth_median(depth[0]) == z[(z.size - 1) // 2]
+    # Many values: the median bin holds several of them and the partition must pick the exact one.
+    rng = np.random.default_rng(1)
+    many = rng.uniform(0.5, 8.0, (480, 640)).astype(np.float32)
+    many[rng.random(many.shape) < 0.3] = np.nan
+    z = np.sort(many[np.isfinite(many)])
+    assert frame_depth_median(many) == z[(z.size - 1) // 2]
+    assert np.isnan(frame_depth_median(np.zeros((4, 4), np.float32)))
 
 
 @pytest.mark.parametrize("lift", ["reference", *BACKENDS])

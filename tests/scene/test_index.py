@@ -106,6 +106,14 @@ def test_rows_match_the_masks_on_disk(scene, index):
     assert list(index.to_pandas().columns) == list(COLUMNS)
 
 
+def test_frame_depth_median_is_the_lower_median_of_valid_depth(scene, index):
+    _, depths, _ = scene
+    assert any((d == 0).any() for d in depths)  # some frames see past the floor: invalid pixels
+    for f, depth in enumerate(depths):
+        z = np.sort(depth[depth > 0])
+        assert index.frame_depth_median[f] == pytest.approx(z[(z.size - 1) // 2], abs=1e-6)
+
+
 def test_fused_box_matches_the_true_box(index):
     assert index.fused == {CRATE}
     assert set(index.boxes) == {CUBE, BENCH, CRATE}

@@ -34,6 +34,12 @@ def viewer(world, frame) -> tuple[np.ndarray, np.ndarray]:
     return np.cross(forward, [0.0, 0.0, 1.0]), forward
 
 
+def lower_median(values: np.ndarray) -> float:
+    """Element (n - 1) // 2 of the sorted values: qagen's median of depths."""
+    ordered = np.sort(np.asarray(values, dtype=float).ravel())
+    return float(ordered[(ordered.size - 1) // 2])
+
+
 def round_step(x: float, step: float = 0.1) -> float:
     return round(round(x / step) * step, 6)
 

@@ -25,7 +25,7 @@ from qagen.scene.loaders import load_scene
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.specs.schema import Margins
 from qagen.tasks.fact import Answer, Reject
-from support.truth import round_step
+from support.truth import lower_median, round_step
 
 UP = np.array([0.0, 0.0, 1.0])
 
@@ -238,7 +238,7 @@ def test_camera_motion_labels_follow_formats_section_5(small_records, small_worl
         np.testing.assert_allclose(rebuilt, w2c_2 @ w2c_1.T, atol=1e-9)
         assert abs(exact["tilt"]) < 90
         depth = np.asarray(Image.open(small_world_native_dir / "depth" / f"{frames[0]:06d}.png")).astype(float) / 1000
-        scale = float(np.median(depth[depth > 0]))
+        scale = lower_median(depth[depth > 0])
         assert truth(qa)["scale"] == pytest.approx(scale, rel=1e-6)
         assert truth(qa)["value"] == gt_labels(exact, scale)
         if qa.format == "fill":
@@ -378,7 +378,7 @@ def test_motion_label_distractors_are_other_clips_of_the_scene(small_records, sm
                 angles = {"pan": math.degrees(math.atan2(-R[2, 0], R[2, 2])), "tilt": math.degrees(math.asin(R[2, 1])),
                           "roll": math.degrees(math.atan2(-R[0, 1], R[1, 1]))}
                 depth = np.asarray(Image.open(small_world_native_dir / "depth" / f"{f1:06d}.png")).astype(float) / 1000
-                scale = float(np.median(depth[depth > 0]))
+                scale = lower_median(depth[depth > 0])
                 labels = gt_labels({"dolly": z, "truck": x, "pedestal": y, **angles}, scale)
                 if labels is not None:
                     possible.add(tuple(labels))

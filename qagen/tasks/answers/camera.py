@@ -2,6 +2,8 @@
 second camera appears in the first image, and SpatialVID's motion labels."""
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from qagen.geometry.camera_motion import (
@@ -19,7 +21,8 @@ from qagen.tasks.pixels import median_depth
 from qagen.tasks.samplers.camera import CLIP_GAPS, frame_pair
 
 DEG_STEP = 5.0
-OTHER_CLIPS = 40  # other clips tried for distractor label lists
+OTHER_CLIPS = 40  # other clips drawn for distractor label lists
+CLIP_POOL = 200  # clips whose labels stand for the scene's distribution of clip labels
 
 
 def _change(ctx: TaskContext, cand: Candidate) -> dict[str, float]:
@@ -74,27 +77,42 @@ def camera_centre_projection(ctx: TaskContext, cand: Candidate) -> Solved:
 
 def _labels_between(ctx: TaskContext, first: int, last: int,
                     thresholds: MotionThresholds) -> tuple[dict[str, float], float, MotionCall]:
-    """Motion components from frame `first` to `last`, the scene scale seen from `first`, the call."""
-    components = motion_components(ctx.c2w(first), ctx.c2w(last))
-    scale = median_depth(ctx, first)
-    return components, scale, motion_labels(components, scale, thresholds)
+    """Motion components from frame `first` to `last`, the scene scale seen from `first`, the call
+    (memoised per scene: clips of every format come back to the same few hundred frame pairs)."""
+    key = ("motion_labels", first, last, thresholds)
+    if key not in ctx.scene_memo:
+        components = motion_components(ctx.c2w(first), ctx.c2w(last))
+        scale = median_depth(ctx, first)
+        ctx.scene_memo[key] = components, scale, motion_labels(components, scale, thresholds)
+    return ctx.scene_memo[key]
+
+
+def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[list[list[str]], np.ndarray]:
+    """The unambiguous label lists of CLIP_POOL clips drawn as the sampler draws them, distinct,
+    with how often each came up; drawn once per task."""
+    if "clip_label_pool" not in ctx.cache:
+        gaps = {k: v for k, v in ctx.spec.sampler_args.items() if k in ("min_gap", "max_gap")}
+        counts: Counter = Counter()
+        for _ in range(CLIP_POOL):
+            try:
+                call = _labels_between(ctx, *frame_pair(ctx, **{**CLIP_GAPS, **gaps}), thresholds)[2]
+            except Reject:
+                continue
+            if not call.ambiguous:
+                counts[call.labels] += 1
+        ctx.cache["clip_label_pool"] = [list(labels) for labels in counts], np.array(list(counts.values()), float)
+    return ctx.cache["clip_label_pool"]
 
 
 def _other_clip_labels(ctx: TaskContext, truth: list[str], thresholds: MotionThresholds) -> list[list[str]]:
-    """Distinct label lists of other clips of the scene, drawn as the sampler draws clips: select
-    distractors and false claims from the same distribution as the answers."""
-    gaps = {k: v for k, v in ctx.spec.sampler_args.items() if k in ("min_gap", "max_gap")}
-    found: list[list[str]] = []
-    for _ in range(OTHER_CLIPS):
-        try:
-            first, last = frame_pair(ctx, **{**CLIP_GAPS, **gaps})
-            call = _labels_between(ctx, first, last, thresholds)[2]
-        except Reject:
-            continue
-        labels = list(call.labels)
-        if not call.ambiguous and labels != truth and labels not in found:
-            found.append(labels)
-    return found
+    """Distinct label lists, other than the truth, that OTHER_CLIPS clips of the scene drawn like
+    the question's would show: select distractors and false claims come from the same
+    distribution as the answers."""
+    pool, counts = _clip_label_pool(ctx, thresholds)
+    if not pool:
+        return []
+    drawn = ctx.rng.choice(len(pool), size=OTHER_CLIPS, p=counts / counts.sum())
+    return [pool[i] for i in dict.fromkeys(drawn.tolist()) if pool[i] != truth]
 
 
 @ANSWERS.register("motion_labels")

@@ -5,7 +5,8 @@ Covisibility is qagen.geometry.covisibility's estimate from the SceneIndex (no p
 the share of the scene's (or one object's) lifted points seen in both views. The first image is
 the observer's view (camera 1 of the relation tasks); every other view shares between overlap[0]
 and overlap[1] of it, and no two other views share more than overlap[1] with each other, so that
-each view adds something. Both tables are built once per context and kept in ctx.cache.
+each view adds something. Visibility under the spec's filters is tabled once per context; the
+extents and overlaps, which no filter changes, once per scene.
 """
 from __future__ import annotations
 
@@ -32,17 +33,24 @@ class ViewTable:
     pixels: np.ndarray  # (F, O) mask pixels (0 where unseen)
     lo: np.ndarray  # (F, O, 3) world minimum of the lifted points (NaN where none)
     hi: np.ndarray  # (F, O, 3) world maximum
-    _overlaps: dict = field(default_factory=dict, repr=False)
+    _overlaps: dict = field(default_factory=dict, repr=False)  # view -> overlap row, shared per scene
 
     @classmethod
     def of(cls, ctx: TaskContext) -> "ViewTable":
-        """The scene's table, built once per context and kept in ctx.cache."""
+        """The scene's table under the spec's visibility filters, built once per context and kept
+        in ctx.cache; the filter-free part (pixels, extents, overlaps) once per scene."""
         if "view_table" not in ctx.cache:
-            ctx.cache["view_table"] = cls._build(ctx)
+            if "view_extents" not in ctx.scene_memo:
+                ctx.scene_memo["view_extents"] = cls._extents(ctx)
+            objects, pixels, lo, hi, overlaps = ctx.scene_memo["view_extents"]
+            visible = np.zeros(pixels.shape, dtype=bool)
+            for view in range(len(visible)):
+                visible[view, np.searchsorted(objects, ctx.visible_objects(view))] = True
+            ctx.cache["view_table"] = cls(objects, visible, pixels, lo, hi, overlaps)
         return ctx.cache["view_table"]
 
-    @classmethod
-    def _build(cls, ctx: TaskContext) -> "ViewTable":
+    @staticmethod
+    def _extents(ctx: TaskContext) -> tuple:
         obs = ctx.index.obs
         objects = np.unique(obs["object"])
         n_views = len(ctx.scene.frames)
@@ -53,10 +61,7 @@ class ViewTable:
         hi = np.full((n_views, objects.size, 3), np.nan)
         lo[frame, col] = np.stack([obs["minx"], obs["miny"], obs["minz"]], axis=-1)
         hi[frame, col] = np.stack([obs["maxx"], obs["maxy"], obs["maxz"]], axis=-1)
-        visible = np.zeros((n_views, objects.size), dtype=bool)
-        for view in range(n_views):
-            visible[view, np.searchsorted(objects, ctx.visible_objects(view))] = True
-        return cls(objects, visible, pixels, lo, hi)
+        return objects, pixels, lo, hi, {}
 
     def overlap(self, view: int) -> np.ndarray:
         """Covisibility (F,) of `view` with every view (memoised per view)."""

@@ -10,7 +10,8 @@ import numpy as np
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
-from qagen.tasks.pixels import frame_depth
+from qagen.tasks.pixels import draw_depth_frame, frame_depth
+from qagen.tasks.samplers.clips import scene_overview
 
 PIXEL_TRIES = 60
 
@@ -63,7 +64,7 @@ def pixel_pair(ctx: TaskContext, border: float = 0.05, min_apart: float = 0.15, 
     """One frame and two pixels on valid, locally smooth depth (roles a, b as pixel markers in
     extra["points"]), at least `border` of the image size from its edges and `min_apart` of the
     image diagonal from each other. Needs no labels, instances or metric depth."""
-    pos = int(ctx.rng.integers(len(ctx.scene.frames)))
+    pos = draw_depth_frame(ctx)
     depth = frame_depth(ctx, pos)
     H, W = depth.shape
     edge = max(radius, int(round(border * min(W, H))))
@@ -78,15 +79,21 @@ def scene_unique_object(ctx: TaskContext) -> Candidate:
     """One object whose label is unique in the scene (so the label alone refers to it), shown with
     filters.max_frames frames spread over the capture that include at least one where it is
     visible; without frames (meta-info scenes) the question has no media."""
-    counts = Counter(o.label for o in ctx.scene.objects)
-    unique = [o.id for o in ctx.scene.objects if counts[o.label] == 1]
-    if not unique:
-        raise Reject("no_uniquely_labelled_object")
-    object_id = int(ctx.rng.choice(unique))
-    n = len(ctx.scene.frames)
-    if n == 0:
-        return Candidate(frames=(), roles=(("a", object_id, None),), media="none")
-    frames = tuple(int(p) for p in np.unique(np.linspace(0, n - 1, min(n, ctx.spec.filters.max_frames)).round()))
-    if ctx.index is not None and not any(object_id in ctx.visible_objects(p) for p in frames):
-        raise Reject("object_not_seen_in_clip")
-    return Candidate(frames=frames, roles=(("a", object_id, None),), media="video")
+    overview, objects, why_none = _overview_objects(ctx)
+    if not objects:
+        raise Reject(why_none)
+    return Candidate(overview.frames, roles=(("a", int(ctx.rng.choice(objects)), None),), media=overview.media)
+
+
+def _overview_objects(ctx: TaskContext) -> tuple[Candidate, list[int], str]:
+    """The scene overview, the uniquely labelled objects it shows, and why there are none when
+    there are none; worked out once per task."""
+    if "overview_objects" not in ctx.cache:
+        counts = Counter(o.label for o in ctx.scene.objects)
+        objects = [o.id for o in ctx.scene.objects if counts[o.label] == 1]
+        overview, why_none = scene_overview(ctx), "no_uniquely_labelled_object"
+        if overview.frames and ctx.index is not None and objects:
+            seen = set().union(*(ctx.visible_objects(p).tolist() for p in overview.frames))
+            objects, why_none = [i for i in objects if i in seen], "object_not_seen_in_clip"
+        ctx.cache["overview_objects"] = overview, objects, why_none
+    return ctx.cache["overview_objects"]
