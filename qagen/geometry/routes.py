@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 import shapely
+from numba import njit
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -28,6 +29,7 @@ from qagen.geometry.relations import round_to
 
 TURN_STEP_DEG = 45.0
 DIRECTIONS = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))  # grid (i, j) steps, 45 deg apart
+_STEPS = np.array(DIRECTIONS)
 
 
 @dataclass(frozen=True)
@@ -85,32 +87,41 @@ def grid_route(free: BaseGeometry, start_xy, heading_deg: float, goal: BaseGeome
     gap.flat[flat_free] = shapely.distance(goal, shapely.points(xy.reshape(-1, 2)[flat_free]))
     if not (gap <= reach).any():
         return None
-    heuristic = np.maximum(gap - reach, 0.0).tolist()  # admissible: the goal is at least this far
-    free_list, at_goal = is_free.tolist(), (gap <= reach).tolist()
-    lengths = [cell * math.hypot(*d) for d in DIRECTIONS]
-    n_i, n_j = shape
-    best: dict[tuple[int, int, int], float] = {(si, sj, 0): 0.0}
-    parent: dict[tuple[int, int, int], tuple[int, int, int]] = {}
-    queue = [(heuristic[si][sj], 0.0, (si, sj, 0))]
-    while queue:
+    heuristic = np.maximum(gap - reach, 0.0)  # admissible: the goal is at least this far
+    lengths = np.array([cell * math.hypot(*d) for d in DIRECTIONS])
+    end, parent = _cheapest_path(is_free, heuristic, gap <= reach, si, sj, lengths, turn_cost)
+    return None if end < 0 else _waypoints(end, parent, xy)
+
+
+@njit(cache=True, nogil=True)
+def _cheapest_path(free, heuristic, at_goal, si, sj, lengths, turn_cost):
+    """A* over states (cell, heading) numbered (i * n_j + j) * 8 + d: the first goal state popped
+    (-1 if none) and every state's parent (-1 for none). Ties pop in (i, j, d) order."""
+    n_i, n_j = free.shape
+    best = np.full(n_i * n_j * 8, np.inf)
+    parent = np.full(n_i * n_j * 8, -1, np.int64)
+    start = (si * n_j + sj) * 8
+    best[start] = 0.0
+    queue = [(heuristic[si, sj], 0.0, start)]
+    while len(queue):
         _, cost, state = heapq.heappop(queue)
         if cost > best[state]:
             continue
-        i, j, d = state
-        if at_goal[i][j]:
-            return _waypoints(state, parent, xy)
-        for nd, (di, dj) in enumerate(DIRECTIONS):
-            ni, nj = i + di, j + dj
-            if not (0 <= ni < n_i and 0 <= nj < n_j and free_list[ni][nj]):
+        d, i, j = state % 8, state // 8 // n_j, state // 8 % n_j
+        if at_goal[i, j]:
+            return state, parent
+        for nd in range(8):
+            ni, nj = i + _STEPS[nd, 0], j + _STEPS[nd, 1]
+            if not (0 <= ni < n_i and 0 <= nj < n_j and free[ni, nj]):
                 continue
             turns = min((nd - d) % 8, (d - nd) % 8)
             new_cost = cost + lengths[nd] + (turn_cost * (1 + turns) if turns else 0.0)
-            nxt = (ni, nj, nd)
-            if new_cost < best.get(nxt, math.inf):
+            nxt = (ni * n_j + nj) * 8 + nd
+            if new_cost < best[nxt]:
                 best[nxt] = new_cost
                 parent[nxt] = state
-                heapq.heappush(queue, (new_cost + heuristic[ni][nj], new_cost, nxt))
-    return None
+                heapq.heappush(queue, (new_cost + heuristic[ni, nj], new_cost, nxt))
+    return -1, parent
 
 
 def _part_containing(free: BaseGeometry, point: np.ndarray) -> BaseGeometry:
@@ -118,14 +129,15 @@ def _part_containing(free: BaseGeometry, point: np.ndarray) -> BaseGeometry:
     return next((p for p in parts if shapely.contains_xy(p, *point)), free)
 
 
-def _waypoints(end: tuple[int, int, int], parent: dict, xy: np.ndarray) -> np.ndarray:
-    """The cells where the direction changes, from start to end."""
-    chain = [end]
-    while chain[-1] in parent:
-        chain.append(parent[chain[-1]])
+def _waypoints(end: int, parent: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """The cells where the direction changes, from start to end (states as `_cheapest_path` numbers them)."""
+    chain = [int(end)]
+    while parent[chain[-1]] >= 0:
+        chain.append(int(parent[chain[-1]]))
     chain.reverse()
-    keep = [chain[0]] + [s for s, nxt in zip(chain[1:], chain[2:]) if s[2] != nxt[2]] + ([chain[-1]] if len(chain) > 1 else [])
-    return np.array([xy[i, j] for i, j, _ in keep])
+    keep = [chain[0]] + [s for s, nxt in zip(chain[1:], chain[2:]) if s % 8 != nxt % 8] + ([chain[-1]] if len(chain) > 1 else [])
+    n_j = xy.shape[1]
+    return np.array([xy[s // 8 // n_j, s // 8 % n_j] for s in keep])
 
 
 def route_moves(waypoints: np.ndarray, heading_deg: float, length_step: Optional[float] = 0.1) -> list[Move]:

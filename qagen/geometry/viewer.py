@@ -6,6 +6,8 @@ task that speaks of directions.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 WORLD_UP = np.array([0.0, 0.0, 1.0])
@@ -20,25 +22,23 @@ def viewer_axes(c2w: np.ndarray) -> np.ndarray:
 
     Raises ValueError for a camera looking straight up or down, where "forward" is undefined.
     """
-    forward = np.asarray(c2w, dtype=float)[:3, 2].copy()
-    forward[2] = 0.0
-    norm = np.linalg.norm(forward)
-    if norm < 1e-6:
-        raise ValueError("camera looks straight up or down: its viewer frame is undefined")
-    forward /= norm
-    right = np.cross(forward, WORLD_UP)
-    return np.stack([right, forward, WORLD_UP])
+    return _facing(np.asarray(c2w, dtype=float)[:3, 2], "camera looks straight up or down: its viewer frame is undefined")
 
 
 def heading_axes(position: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Viewer axes (right, forward, up) of an observer at `position` facing `target` horizontally."""
-    forward = np.asarray(target, dtype=float) - np.asarray(position, dtype=float)
-    forward[2] = 0.0
-    norm = np.linalg.norm(forward)
+    return _facing(np.asarray(target, dtype=float) - np.asarray(position, dtype=float),
+                   "observer and target are on one vertical line: facing is undefined")
+
+
+def _facing(direction: np.ndarray, undefined: str) -> np.ndarray:
+    """Axes whose forward is `direction` made horizontal; right = forward x up = (f_y, -f_x, 0)."""
+    fx, fy = float(direction[0]), float(direction[1])
+    norm = math.hypot(fx, fy)
     if norm < 1e-6:
-        raise ValueError("observer and target are on one vertical line: facing is undefined")
-    forward /= norm
-    return np.stack([np.cross(forward, WORLD_UP), forward, WORLD_UP])
+        raise ValueError(undefined)
+    fx, fy = fx / norm, fy / norm
+    return np.array([[fy, -fx, 0.0], [fx, fy, 0.0], [0.0, 0.0, 1.0]])
 
 
 def to_viewer(points: np.ndarray, origin: np.ndarray, axes: np.ndarray) -> np.ndarray:

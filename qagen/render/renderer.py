@@ -127,7 +127,7 @@ class Renderer:
                 answer_meta: dict, seed: int) -> QA:
         scene = self.scene
         frames = [scene.frames[p] for p in fact.frames]
-        images = tuple(str(f.color_path.relative_to(scene.root.parent).as_posix()) for f in frames)
+        images = tuple(scene.image_names[p] for p in fact.frames)
         markers = tuple(Marker(m.role, m.kind, m.color, m.image, m.xy, m.box, m.rule) for m in fact.markers)
         meta = {
             "qagen": qagen.__version__,

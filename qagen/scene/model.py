@@ -7,6 +7,7 @@ pixels of the image they belong to. Loaders convert into these; nothing downstre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Optional
 
@@ -114,10 +115,17 @@ class Scene:
     load_warnings: dict[str, int] = field(default_factory=dict)  # reason -> count of inconsistencies tolerated at load
 
     def object(self, object_id: int) -> SceneObject:
-        for obj in self.objects:
-            if obj.id == object_id:
-                return obj
-        raise KeyError(object_id)
+        return self._objects_by_id[object_id]
+
+    @cached_property
+    def _objects_by_id(self) -> dict[int, SceneObject]:
+        return {obj.id: obj for obj in self.objects}
+
+    @cached_property
+    def image_names(self) -> tuple[Optional[str], ...]:
+        """Each frame's colour image as records name it: relative to the folder above the scene."""
+        return tuple(f.color_path.relative_to(self.root.parent).as_posix() if f.color_path else None
+                     for f in self.frames)
 
     @property
     def capabilities(self) -> frozenset[str]:

@@ -59,7 +59,13 @@ class TaskContext:
         return self.index.visible(frame_pos, min_pixels=f.min_pixels, max_truncation=f.max_truncation)
 
     def visible_objects(self, frame_pos: int) -> np.ndarray:
-        return np.asarray(self.index.obs["object"])[self.visible_rows(frame_pos)]
+        """Ids of the objects visible in a frame under the spec's filters (memoised, read-only)."""
+        key = ("visible_objects", frame_pos)
+        if key not in self.cache:
+            ids = np.asarray(self.index.obs["object"])[self.visible_rows(frame_pos)]
+            ids.setflags(write=False)
+            self.cache[key] = ids
+        return self.cache[key]
 
     def row(self, frame_pos: int, object_id: int) -> int:
         rows = self.visible_rows(frame_pos)

@@ -16,7 +16,7 @@ from qagen.tasks.context import TaskContext
 from qagen.tasks.fact import Reject
 
 DEPTHS_KEPT = 4
-REUSE_DECODED = 0.9  # chance that a pixel task draws a frame whose depth is already decoded
+REUSE_DECODED = 0.95  # chance that a pixel task draws a frame whose depth is already decoded
 
 
 def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:

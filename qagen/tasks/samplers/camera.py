@@ -8,6 +8,7 @@ import numpy as np
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
+from qagen.tasks.samplers.multi_view import ViewTable
 
 CLIP_GAPS = {"min_gap": 2, "max_gap": 8}  # default frames between a clip's ends
 
@@ -25,13 +26,35 @@ def frame_pair(ctx: TaskContext, min_gap: int, max_gap: int) -> tuple[int, int]:
 
 @SAMPLERS.register("camera_pair")
 def camera_pair(ctx: TaskContext, min_gap: int = 1, max_gap: int = 10, min_shared: int = 0) -> Candidate:
-    """Two images; with min_shared > 0 they must show at least that many common visible objects."""
-    first, second = frame_pair(ctx, min_gap, max_gap)
-    if min_shared > 0:
-        shared = np.intersect1d(ctx.visible_objects(first), ctx.visible_objects(second))
-        if shared.size < min_shared:
-            raise Reject("too_few_shared_objects")
-    return Candidate(frames=(first, second), roles=())
+    """Two images; with min_shared > 0 they must show at least that many common visible objects
+    (drawn among such pairs with frame_pair's odds, not by rejection: few pairs may qualify)."""
+    if min_shared <= 0:
+        return Candidate(frames=frame_pair(ctx, min_gap, max_gap), roles=())
+    pairs, odds = _sharing_pairs(ctx, min_gap, max_gap, min_shared)
+    if not len(pairs):
+        raise Reject("too_few_shared_objects")
+    first, second = (int(p) for p in pairs[int(ctx.rng.choice(len(pairs), p=odds))])
+    return Candidate(frames=(first, second) if ctx.rng.random() < 0.5 else (second, first), roles=())
+
+
+def _sharing_pairs(ctx: TaskContext, min_gap: int, max_gap: int, min_shared: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frame pairs (earlier, later) min_gap..max_gap apart showing >= min_shared common visible
+    objects, and the chance frame_pair would draw each, normalised (memoised per task)."""
+    key = ("sharing_pairs", min_gap, max_gap, min_shared)
+    if key not in ctx.cache:
+        visible = ViewTable.of(ctx).visible.astype(np.int32)
+        n = len(visible)
+        gaps = range(min_gap, min(max_gap, n - 1) + 1)
+        if not gaps:
+            raise Reject("scene_too_short")
+        pairs, odds = [np.empty((0, 2), int)], [np.empty(0)]
+        for gap in gaps:
+            firsts = np.flatnonzero((visible[:-gap] * visible[gap:]).sum(axis=1) >= min_shared)
+            pairs.append(np.stack([firsts, firsts + gap], axis=1))
+            odds.append(np.full(firsts.size, 1.0 / (len(gaps) * (n - gap))))
+        pairs, odds = np.concatenate(pairs), np.concatenate(odds)
+        ctx.cache[key] = pairs, odds / odds.sum() if odds.size else odds
+    return ctx.cache[key]
 
 
 @SAMPLERS.register("camera_clip")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
+import numpy as np
+
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
@@ -43,36 +45,35 @@ def imagination_views(ctx: TaskContext, first: list[str], others: list[str],
     return Candidate(frames=tuple(views), roles=tuple(roles))
 
 
-def _clip_visibility(ctx: TaskContext, clip: tuple[int, ...]) -> dict[int, set[int]]:
-    """object id -> positions in the clip (image indices) of the frames where it is visible."""
-    seen: dict[int, set[int]] = {}
-    for image, pos in enumerate(clip):
-        for oid in ctx.visible_objects(pos):
-            seen.setdefault(int(oid), set()).add(image)
-    return seen
-
-
 @SAMPLERS.register("imagination_clip")
 def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequence[str]] = ()) -> Candidate:
     """A clip and one object per role seen in it, marked on a random frame that shows it; the role
     pairs in `apart` are never visible together in one frame of the clip (picked first, jointly)."""
     clip = video_clip(ctx).frames
-    seen = _clip_visibility(ctx, clip)
-    picked: dict[str, int] = {}
+    table = ViewTable.of(ctx)
+    shown = table.visible[list(clip)]  # (images, objects)
+    seen = shown.any(axis=0)
+    free = seen.copy()  # seen and not picked yet
+    picked: dict[str, int] = {}  # role -> column of the table
+    if apart:
+        counts = shown.astype(np.int32)
+        together = counts.T @ counts > 0  # (objects, objects): in one frame of the clip (self included)
     for first, second in apart:
         if first in picked or second in picked:
             raise ValueError(f"imagination_clip: apart pairs must not share a role ({first}, {second})")
-        pairs = [(i, j) for i in sorted(seen) for j in sorted(seen)
-                 if i != j and not seen[i] & seen[j] and {i, j}.isdisjoint(picked.values())]
-        if not pairs:
+        pairs = np.argwhere(free[:, None] & free[None, :] & ~together)
+        if not len(pairs):
             raise Reject("no_objects_apart_in_clip")
-        picked[first], picked[second] = pairs[int(ctx.rng.integers(len(pairs)))]
+        picked[first], picked[second] = (int(c) for c in pairs[int(ctx.rng.integers(len(pairs)))])
+        free[[picked[first], picked[second]]] = False
     for role in (r for r in roles if r not in picked):
-        pool = sorted(set(seen) - set(picked.values()))
-        if not pool:
+        pool = np.flatnonzero(free)
+        if not pool.size:
             raise Reject("too_few_objects_in_clip")
-        picked[role] = int(pool[int(ctx.rng.integers(len(pool)))])
-    marked = tuple((role, picked[role], int(ctx.rng.choice(sorted(seen[picked[role]])))) for role in roles)
+        picked[role] = int(pool[int(ctx.rng.integers(pool.size))])
+        free[picked[role]] = False
+    marked = tuple((role, int(table.objects[picked[role]]), int(ctx.rng.choice(np.flatnonzero(shown[:, picked[role]]))))
+                   for role in roles)
     return Candidate(frames=clip, roles=marked, media="video")
 
 

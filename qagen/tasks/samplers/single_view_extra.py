@@ -47,12 +47,19 @@ def _smooth_pixel(depth: np.ndarray, col: int, row: int, radius: int, smooth_rel
 
 
 def _random_pixel(ctx: TaskContext, depth: np.ndarray, border: int, radius: int, smooth_rel: float,
-                  away_from: tuple[int, int] | None, min_apart: float) -> tuple[int, int]:
+                  away_from: tuple[int, int] | None, min_apart: float, nearer_lower: bool | None = None) -> tuple[int, int]:
+    """A smooth pixel; with `away_from`, one at least min_apart from it and, when `nearer_lower` is
+    given, such that "the nearer of the two is the lower in the image" is that (not a tie in rows)."""
     H, W = depth.shape
     for _ in range(PIXEL_TRIES):
         col, row = int(ctx.rng.integers(border, W - border)), int(ctx.rng.integers(border, H - border))
-        if away_from is not None and np.hypot(col - away_from[0], row - away_from[1]) < min_apart:
-            continue
+        if away_from is not None:
+            other_col, other_row = away_from
+            if np.hypot(col - other_col, row - other_row) < min_apart:
+                continue
+            if nearer_lower is not None and (row == other_row or
+                                             ((depth[row, col] < depth[other_row, other_col]) == (row > other_row)) != nearer_lower):
+                continue
         if _smooth_pixel(depth, col, row, radius, smooth_rel):
             return col, row
     raise Reject("no_smooth_valid_pixel")
@@ -63,14 +70,17 @@ def pixel_pair(ctx: TaskContext, border: float = 0.05, min_apart: float = 0.15, 
                smooth_rel: float = 0.05) -> Candidate:
     """One frame and two pixels on valid, locally smooth depth (roles a, b as pixel markers in
     extra["points"]), at least `border` of the image size from its edges and `min_apart` of the
-    image diagonal from each other. Needs no labels, instances or metric depth."""
+    image diagonal from each other. Needs no labels, instances or metric depth. Whether the nearer
+    pixel is the lower one is drawn first, as often yes as no: in most views the lower pixel is the
+    nearer, and pairs drawn freely would mostly have to be turned away by the answer's balance."""
     pos = draw_depth_frame(ctx)
     depth = frame_depth(ctx, pos)
     H, W = depth.shape
     edge = max(radius, int(round(border * min(W, H))))
     apart = min_apart * float(np.hypot(W, H))
+    nearer_lower = bool(ctx.rng.random() < 0.5)
     a = _random_pixel(ctx, depth, edge, radius, smooth_rel, None, apart)
-    b = _random_pixel(ctx, depth, edge, radius, smooth_rel, a, apart)
+    b = _random_pixel(ctx, depth, edge, radius, smooth_rel, a, apart, nearer_lower)
     return Candidate(frames=(pos,), roles=(), extra={"points": {"a": (0, *a), "b": (0, *b)}})
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import REFERENCE_AREA, Candidate, TaskContext
 from qagen.tasks.fact import Reject
-from qagen.tasks.samplers.clips import every_clip, scene_overview, video_clip
+from qagen.tasks.samplers.clips import every_clip, qualifying_clips, scene_overview, video_clip
 from qagen.tasks.samplers.single_view import _well_separated
 
 NONE, PARTLY, SHOWN = 0, 1, 2
@@ -90,7 +90,16 @@ def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool
     the clip), in random role order; no markers (a marker would tell where the object is).
     `distinct_first_frames`: the objects first show in different frames (random frames, then a
     random object first shown in each), so order questions are not wasted on ties."""
-    frames = video_clip(ctx).frames
+    if distinct_first_frames:
+        key = ("clips_with_first_frames", len(roles))
+        if key not in ctx.cache:
+            ctx.cache[key] = qualifying_clips(ctx, lambda clips: _first_frame_groups(ctx, clips) >= len(roles))
+        clips, odds = ctx.cache[key]
+        if not clips:
+            raise Reject("too_few_first_frames")
+        frames = clips[int(ctx.rng.choice(len(clips), p=odds))]
+    else:
+        frames = video_clip(ctx).frames
     ids, states = presence_states(ctx, frames)
     pool = referable_by_label(ctx, ids, states)
     if distinct_first_frames:
@@ -105,6 +114,22 @@ def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool
             raise Reject("too_few_objects_named_by_label")
         picks = ctx.rng.choice(pool, size=len(roles), replace=False)
     return Candidate(frames=frames, roles=tuple((r, int(i), None) for r, i in zip(roles, picks)), media="video")
+
+
+def _first_frame_groups(ctx: TaskContext, clips: np.ndarray) -> np.ndarray:
+    """(C,) for clips (C, L): in how many distinct frames the objects referable by label in the
+    clip (as referable_by_label decides) first show."""
+    ids, states = presence_states(ctx, clips)  # (objects, clips, frames)
+    labels = np.unique([ctx.label(int(i)) for i in ids], return_inverse=True)[1].reshape(-1)
+    seen = (states > NONE).any(axis=2)
+    per_label = np.zeros((labels.max(initial=-1) + 1, clips.shape[0]), dtype=np.int64)
+    np.add.at(per_label, labels, seen)
+    referable = (states == SHOWN).any(axis=2) & (per_label[labels] == 1)
+    first = np.argmax(states == SHOWN, axis=2)  # (objects, clips)
+    firsts = np.zeros(clips.shape, dtype=bool)
+    obj, clip = np.nonzero(referable)
+    firsts[clip, first[obj, clip]] = True
+    return firsts.sum(axis=1)
 
 
 def _clips_by_label(ctx: TaskContext, length: int) -> dict[str, tuple[list, list]]:
