@@ -14,14 +14,12 @@ counter-clockwise from +X (a positive turn is a left turn, as yaw in TASKS.md).
 """
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
 import shapely
-from numba import njit
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -29,7 +27,6 @@ from qagen.geometry.relations import round_to
 
 TURN_STEP_DEG = 45.0
 DIRECTIONS = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))  # grid (i, j) steps, 45 deg apart
-_STEPS = np.array(DIRECTIONS)
 
 
 @dataclass(frozen=True)
@@ -89,39 +86,10 @@ def grid_route(free: BaseGeometry, start_xy, heading_deg: float, goal: BaseGeome
         return None
     heuristic = np.maximum(gap - reach, 0.0)  # admissible: the goal is at least this far
     lengths = np.array([cell * math.hypot(*d) for d in DIRECTIONS])
-    end, parent = _cheapest_path(is_free, heuristic, gap <= reach, si, sj, lengths, turn_cost)
+    from qagen.geometry.routes_numba import cheapest_path  # numba loads only when a route is planned
+
+    end, parent = cheapest_path(is_free, heuristic, gap <= reach, si, sj, lengths, turn_cost)
     return None if end < 0 else _waypoints(end, parent, xy)
-
-
-@njit(cache=True, nogil=True)
-def _cheapest_path(free, heuristic, at_goal, si, sj, lengths, turn_cost):
-    """A* over states (cell, heading) numbered (i * n_j + j) * 8 + d: the first goal state popped
-    (-1 if none) and every state's parent (-1 for none). Ties pop in (i, j, d) order."""
-    n_i, n_j = free.shape
-    best = np.full(n_i * n_j * 8, np.inf)
-    parent = np.full(n_i * n_j * 8, -1, np.int64)
-    start = (si * n_j + sj) * 8
-    best[start] = 0.0
-    queue = [(heuristic[si, sj], 0.0, start)]
-    while len(queue):
-        _, cost, state = heapq.heappop(queue)
-        if cost > best[state]:
-            continue
-        d, i, j = state % 8, state // 8 // n_j, state // 8 % n_j
-        if at_goal[i, j]:
-            return state, parent
-        for nd in range(8):
-            ni, nj = i + _STEPS[nd, 0], j + _STEPS[nd, 1]
-            if not (0 <= ni < n_i and 0 <= nj < n_j and free[ni, nj]):
-                continue
-            turns = min((nd - d) % 8, (d - nd) % 8)
-            new_cost = cost + lengths[nd] + (turn_cost * (1 + turns) if turns else 0.0)
-            nxt = (ni * n_j + nj) * 8 + nd
-            if new_cost < best[nxt]:
-                best[nxt] = new_cost
-                parent[nxt] = state
-                heapq.heappush(queue, (new_cost + heuristic[ni, nj], new_cost, nxt))
-    return -1, parent
 
 
 def _part_containing(free: BaseGeometry, point: np.ndarray) -> BaseGeometry:
@@ -130,7 +98,7 @@ def _part_containing(free: BaseGeometry, point: np.ndarray) -> BaseGeometry:
 
 
 def _waypoints(end: int, parent: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """The cells where the direction changes, from start to end (states as `_cheapest_path` numbers them)."""
+    """The cells where the direction changes, from start to end (states as `cheapest_path` numbers them)."""
     chain = [int(end)]
     while parent[chain[-1]] >= 0:
         chain.append(int(parent[chain[-1]]))

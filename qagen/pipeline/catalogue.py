@@ -55,9 +55,14 @@ def load(extra_specs: tuple[Path, ...] = (), extra_templates: tuple[Path, ...] =
     so a run of a few tasks does not pay for compiling the whole catalogue.
     """
     folders = spec_dirs(extra_specs)
-    specs = load_specs(folders)
+    specs = _specs(tuple(folders))
     chosen = {name: spec for name, spec in specs.items() if tasks is None or name in tasks}
     where = {name: next(f / f"{name}.yaml" for f in reversed(folders) if (f / f"{name}.yaml").exists()) for name in chosen}
     templates = load_catalogue(template_dirs(extra_templates), names=set(chosen))
     check(chosen, templates, where)
     return Catalogue(specs, templates)
+
+
+@lru_cache(maxsize=8)
+def _specs(folders: tuple[Path, ...]) -> dict[str, TaskSpec]:
+    return load_specs(list(folders))

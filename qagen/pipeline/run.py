@@ -9,8 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Sequence
 
-from tqdm import tqdm
-
 from qagen.errors import QagenError
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.executors import run_local, run_ray
@@ -53,6 +51,15 @@ def show_progress() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
+def progress_bar(scenes: int):
+    """A tqdm bar over scenes on a terminal (tqdm is imported only then), else None."""
+    if not show_progress():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=scenes, unit="scene")
+
+
 def _last_file(folders: list[Path], name: str) -> Path:
     return next(f / f"{name}.yaml" for f in reversed(folders) if (f / f"{name}.yaml").exists())
 
@@ -81,13 +88,16 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
     else:
         raise QagenError(f"unknown executor {executor!r}; use local or ray")
     reports: list[SceneReport] = []
-    with tqdm(total=len(pointers), unit="scene", disable=not show_progress()) as bar:
-        for report in results:
-            reports.append(report)
+    bar = progress_bar(len(pointers))
+    for report in results:
+        reports.append(report)
+        if bar is not None:
             bar.update(1)
             records = sum(sum(v.values()) for v in report.produced.values())
             rejected = sum(sum(v.values()) for v in report.rejections.values())
             bar.set_postfix(qa=records, rejected=rejected, refresh=False)
+    if bar is not None:
+        bar.close()
 
     for name in plan.writers:
         writer = make_writer(name, root, plan.strip_meta, plan.sharegpt_style)

@@ -56,7 +56,7 @@ def needs_index(plan: RunPlan) -> bool:
 
 def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport) -> Iterator[QA]:
     """Every QA the plan asks of this scene, streamed; the report is filled in as they go."""
-    catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates, tuple(s.name for s in plan.tasks))
+    catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
     have = capabilities(scene, index)
     memo: dict = {}  # scene-level memo shared by every task's context
     for spec in plan.tasks:

@@ -45,9 +45,7 @@ class Balancer:
 
 def _visible_labels(ctx: TaskContext, frames: tuple[int, ...]) -> Counter:
     """Label counts over the objects visible in any of the frames (each object counted once)."""
-    ids: set[int] = set()
-    for pos in frames:
-        ids.update(int(i) for i in ctx.visible_objects(pos))
+    ids = set().union(*(ctx.visible_objects(pos).tolist() for pos in frames))
     return Counter(ctx.label(i) for i in ids)
 
 

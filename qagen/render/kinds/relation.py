@@ -1,7 +1,7 @@
 """Relation tuples (one word or "" per slot): other valid tuples as distractors and false claims."""
 from __future__ import annotations
 
-import itertools
+from functools import lru_cache
 
 import numpy as np
 
@@ -75,16 +75,29 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
     distractor is wrong where words are balanced and reads as likely as the truth), then tuples
     that state exactly the slots the truth states (options differ in directions rather than in
     which slots they leave out)."""
-    choices = [SLOT_WORDS[s] + ("",) for s in slots]
-    wrong = [list(t) for t in itertools.product(*choices) if any(w and o and o != w for w, o in zip(truth, t))]
-
-    def unlikely(t: list[str]) -> tuple[int, int]:
-        changed_bound = sum(o != w for w, o, s in zip(truth, t, slots) if s in bound_slots)
-        return changed_bound, sum(bool(w) != bool(o) for w, o in zip(truth, t))
-
-    jitter = rng.permutation(len(wrong))
-    picks = [t for _, _, t in sorted((unlikely(t), j, t) for t, j in zip(wrong, jitter))][:k]
+    tuples = _all_tuples(tuple(slots))  # (P, S) word index per slot; the last index of a slot is ""
+    empty = np.array([len(SLOT_WORDS[s]) for s in slots])
+    said = np.array([SLOT_WORDS[s].index(w) if w else len(SLOT_WORDS[s]) for s, w in zip(slots, truth)])
+    stated, states = said != empty, tuples != empty
+    wrong = (stated & states & (tuples != said)).any(axis=1)
+    tuples = tuples[wrong]
+    bound = np.array([s in bound_slots for s in slots])
+    changed_bound = ((tuples != said) & bound).sum(axis=1)
+    changed_stated = (states[wrong] != stated).sum(axis=1)
+    jitter = rng.permutation(len(tuples))
+    chosen = tuples[np.lexsort((jitter, changed_stated, changed_bound))[:k]]
+    words = [SLOT_WORDS[s] + ("",) for s in slots]
+    picks = [[words[i][j] for i, j in enumerate(row)] for row in chosen.tolist()]
     return [picks[i] for i in rng.permutation(len(picks))]
+
+
+@lru_cache(maxsize=64)
+def _all_tuples(slots: tuple[str, ...]) -> np.ndarray:
+    """Every tuple over the slots as word indices, in itertools.product order (read-only)."""
+    shape = [len(SLOT_WORDS[s]) + 1 for s in slots]
+    tuples = np.indices(shape).reshape(len(shape), -1).T
+    tuples.setflags(write=False)
+    return tuples
 
 
 # A relation seen by another viewer than the camera (answer.extra["viewer"], e.g. the imagined

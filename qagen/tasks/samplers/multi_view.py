@@ -109,9 +109,13 @@ def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overla
     return chosen
 
 
-def _separated(ctx: TaskContext, object_id: int, taken: list[int]) -> bool:
-    need = ctx.spec.filters.min_separation_m
-    return all(np.linalg.norm(ctx.centre(object_id) - ctx.centre(t)) >= need for t in taken)
+def _separated(ctx: TaskContext, table: ViewTable) -> np.ndarray:
+    """(O, O) bool: the two objects' centres are at least filters.min_separation_m apart (per task)."""
+    if "separated" not in ctx.cache:
+        centres = np.array([ctx.centre(int(i)) if int(i) in ctx.index.boxes else (np.nan,) * 3 for i in table.objects])
+        gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+        ctx.cache["separated"] = gaps >= ctx.spec.filters.min_separation_m
+    return ctx.cache["separated"]
 
 
 def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Sequence[str],
@@ -122,26 +126,27 @@ def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Se
     candidate is rejected unless min(len(roles), len(views)) different images carry markers.
     Roles in `off_first` are never marked on the first image.
     """
+    separated = _separated(ctx, table)
+    allowed = np.ones(table.objects.size, dtype=bool)  # not taken, and apart from every taken one
     uses = np.zeros(len(views), dtype=int)
-    taken: list[int] = []
     picked: dict[str, tuple[int, int]] = {}
     for role in (str(r) for r in ctx.rng.permutation(list(roles))):
         options = [
-            (image, int(object_id))
+            (image, int(col))
             for image, view in enumerate(views)
             if not (image == 0 and role in off_first)
-            for object_id in table.visible_ids(view)
-            if int(object_id) not in taken and _separated(ctx, int(object_id), taken)
+            for col in np.flatnonzero(table.visible[view] & allowed)
         ]
         if spread and options:
             least = min(uses[image] for image, _ in options)
             options = [o for o in options if uses[o[0]] == least]
         if not options:
             raise Reject("too_few_objects_in_views")
-        image, object_id = options[int(ctx.rng.integers(len(options)))]
+        image, col = options[int(ctx.rng.integers(len(options)))]
         uses[image] += 1
-        taken.append(object_id)
-        picked[role] = (object_id, image)
+        allowed &= separated[col]
+        allowed[col] = False
+        picked[role] = (int(table.objects[col]), image)
     if spread and np.count_nonzero(uses) < min(len(roles), len(views)):
         raise Reject("markers_not_on_different_images")
     return tuple((role, *picked[role]) for role in roles)
