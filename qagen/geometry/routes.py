@@ -81,7 +81,7 @@ def grid_route(free: BaseGeometry, start_xy, heading_deg: float, goal: BaseGeome
     is_free = shapely.contains_xy(free, xy[..., 0], xy[..., 1])  # the start cell is the start point: free
     flat_free = np.flatnonzero(is_free)
     gap = np.full(shape, np.inf)
-    gap.flat[flat_free] = shapely.distance(goal, shapely.points(xy.reshape(-1, 2)[flat_free]))
+    gap.flat[flat_free] = distances_to(goal, xy.reshape(-1, 2)[flat_free])
     if not (gap <= reach).any():
         return None
     heuristic = np.maximum(gap - reach, 0.0)  # admissible: the goal is at least this far
@@ -90,6 +90,21 @@ def grid_route(free: BaseGeometry, start_xy, heading_deg: float, goal: BaseGeome
 
     end, parent = cheapest_path(is_free, heuristic, gap <= reach, si, sj, lengths, turn_cost)
     return None if end < 0 else _waypoints(end, parent, xy)
+
+
+def distances_to(area: BaseGeometry, xy: np.ndarray) -> np.ndarray:
+    """Distance (N,) from points (N, 2) to a polygonal area (0 inside): the nearest of its boundary
+    segments, in numpy (making a shapely point per grid cell costs more than the route search)."""
+    if area.geom_type not in ("Polygon", "MultiPolygon"):
+        return shapely.distance(area, shapely.points(xy))
+    rings = [np.asarray(ring.coords) for ring in shapely.get_rings(shapely.get_parts(area))]
+    start = np.concatenate([r[:-1] for r in rings])  # (M, 2) segment ends
+    edge = np.concatenate([r[1:] for r in rings]) - start
+    rel = xy[:, None, :] - start[None]  # (N, M, 2)
+    along = np.clip((rel * edge).sum(-1) / np.maximum((edge * edge).sum(-1), 1e-300), 0.0, 1.0)
+    distance = np.linalg.norm(rel - along[..., None] * edge, axis=-1).min(axis=1)
+    distance[shapely.contains_xy(area, xy[:, 0], xy[:, 1])] = 0.0
+    return distance
 
 
 def _part_containing(free: BaseGeometry, point: np.ndarray) -> BaseGeometry:

@@ -2,8 +2,8 @@
 points that are not objects (point_depth_order) and the scene scale of camera-motion labels
 (median depth seen from a camera, which also holds for non-metric captures).
 
-Depth maps are read on demand and memoised per scene (a handful at a time), and pixel tasks
-mostly draw frames among those held.
+Depth maps are read on demand and memoised per scene (DEPTHS_KEPT at a time), and pixel tasks
+draw their frames among those held once that many are.
 """
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from qagen.scene.model import Frame
 from qagen.tasks.context import TaskContext
 from qagen.tasks.fact import Reject
 
-DEPTHS_KEPT = 4
-REUSE_DECODED = 0.95  # chance that a pixel task draws a frame whose depth is already decoded
+DEPTHS_KEPT = 6
 
 
 def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
@@ -35,10 +34,11 @@ def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
 
 
 def draw_depth_frame(ctx: TaskContext) -> int:
-    """A random frame for a task that reads pixels; once DEPTHS_KEPT maps are held, usually one of
-    them: decoding a depth map costs more than everything else such a task does with it."""
+    """A random frame for a task that reads pixels; once DEPTHS_KEPT maps are held, one of them:
+    decoding a depth map costs more than everything else such a task does with it, so a scene's
+    pixel questions come from at most DEPTHS_KEPT random frames."""
     held = list(ctx.scene_memo.get("depth_maps", ()))
-    if len(held) >= DEPTHS_KEPT and ctx.rng.random() < REUSE_DECODED:
+    if len(held) >= DEPTHS_KEPT:
         return int(ctx.rng.choice(held))
     return int(ctx.rng.integers(len(ctx.scene.frames)))
 

@@ -10,7 +10,9 @@ import pytest
 from shapely.affinity import rotate
 from shapely.geometry import LineString, Point, Polygon, box
 
-from qagen.geometry.routes import Move, box_footprint, free_space, grid_route, route_moves, walk, wrap_deg
+from qagen.geometry.routes import (
+    Move, box_footprint, distances_to, free_space, grid_route, route_moves, walk, wrap_deg,
+)
 
 CLEARANCE = 0.25
 REACH = 0.6
@@ -159,3 +161,14 @@ def test_walk_and_wrap():
     moves = [Move("forward", 1.0), Move("turn", 90.0), Move("forward", 2.0), Move("turn", -135.0), Move("forward", 1.0)]
     np.testing.assert_allclose(walk((0, 0), 0.0, moves), my_walk((0, 0), 0.0, moves), atol=1e-12)
     assert (wrap_deg(190.0), wrap_deg(-180.0), wrap_deg(180.0), wrap_deg(-190.0)) == (-170.0, 180.0, 180.0, 170.0)
+
+
+def test_distances_to_an_area_match_shapely_inside_outside_and_in_holes():
+    square_with_hole = box(0, 0, 4, 4).difference(box(1, 1, 2, 2))
+    two_parts = rotate(box(0, 0, 1, 2), 30).union(box(5, 5, 6, 6))
+    points = np.array([[2.0, 3.0], [1.5, 1.5], [-1.0, -1.0], [4.0, 2.0], [7.0, 5.5], [5.5, 5.5], [0.3, 0.9]])
+    for area in (square_with_hole, two_parts):
+        expected = [Point(p).distance(area) for p in points]
+        np.testing.assert_allclose(distances_to(area, points), expected, atol=1e-12)
+    assert distances_to(square_with_hole, points[:2]).tolist() == [0.0, 0.5]  # inside; in the hole
+

@@ -36,7 +36,7 @@ def video_clip(ctx: TaskContext) -> Candidate:
     return Candidate(frames=_clip(ctx, length, f.frame_stride), roles=(), media="video")
 
 
-def clips_by_length(ctx: TaskContext) -> dict[int, tuple[np.ndarray, float]]:
+def _clips_by_length(ctx: TaskContext) -> dict[int, tuple[np.ndarray, float]]:
     """Every clip video_clip can draw, per requested length: (clips (C, L) as frame positions, the
     chance video_clip draws each one)."""
     f = ctx.spec.filters
@@ -51,12 +51,12 @@ def clips_by_length(ctx: TaskContext) -> dict[int, tuple[np.ndarray, float]]:
 
 
 def qualifying_clips(ctx: TaskContext, qualifies) -> tuple[list[tuple[int, ...]], np.ndarray]:
-    """The clips of `clips_by_length` for which `qualifies(clips (C, L)) -> bool (C,)` holds, and
+    """The clips video_clip can draw for which `qualifies(clips (C, L)) -> bool (C,)` holds, and
     the chance of each, renormalised: a sampler that needs a rare property of its clip tests every
     clip at once and draws among those that have it, with video_clip's odds, instead of drawing
     and rejecting."""
     found, odds = [], []
-    for clips, chance in clips_by_length(ctx).values():
+    for clips, chance in _clips_by_length(ctx).values():
         ok = np.flatnonzero(qualifies(clips))
         found += [tuple(int(p) for p in clips[k]) for k in ok]
         odds += [chance] * ok.size

@@ -19,7 +19,7 @@ import numpy as np
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
-from qagen.tasks.samplers.clips import video_clip
+from qagen.tasks.samplers.clips import qualifying_clips, video_clip
 from qagen.tasks.samplers.multi_view import DEFAULT_IMAGES, DEFAULT_OVERLAP, ViewTable, pick_views
 
 
@@ -49,8 +49,16 @@ def imagination_views(ctx: TaskContext, first: list[str], others: list[str],
 def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequence[str]] = ()) -> Candidate:
     """A clip and one object per role seen in it, marked on a random frame that shows it; the role
     pairs in `apart` are never visible together in one frame of the clip (picked first, jointly)."""
-    clip = video_clip(ctx).frames
     table = ViewTable.of(ctx)
+    if apart:  # rare in most captures: draw among the clips that have such a pair
+        if "clips_with_apart_pair" not in ctx.cache:
+            ctx.cache["clips_with_apart_pair"] = qualifying_clips(ctx, lambda clips: _has_apart_pair(table, clips))
+        clips, odds = ctx.cache["clips_with_apart_pair"]
+        if not clips:
+            raise Reject("no_objects_apart_in_clip")
+        clip = clips[int(ctx.rng.choice(len(clips), p=odds))]
+    else:
+        clip = video_clip(ctx).frames
     shown = table.visible[list(clip)]  # (images, objects)
     seen = shown.any(axis=0)
     free = seen.copy()  # seen and not picked yet
@@ -75,6 +83,14 @@ def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequenc
     marked = tuple((role, int(table.objects[picked[role]]), int(ctx.rng.choice(np.flatnonzero(shown[:, picked[role]]))))
                    for role in roles)
     return Candidate(frames=clip, roles=marked, media="video")
+
+
+def _has_apart_pair(table: ViewTable, clips: np.ndarray) -> np.ndarray:
+    """(C,) for clips (C, L): two objects seen in the clip are never visible in one frame of it."""
+    shown = table.visible[clips].astype(np.int32)  # (C, L, O)
+    seen = shown.any(axis=1)
+    together = np.einsum("clo,clp->cop", shown, shown) > 0
+    return (seen[:, :, None] & seen[:, None, :] & ~together).any(axis=(1, 2))
 
 
 @SAMPLERS.register("unique_label_objects")
