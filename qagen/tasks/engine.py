@@ -11,8 +11,8 @@ from qagen.tasks.fact import Answer, Fact, ObjectRef, Reject
 from qagen.tasks.markers import place_markers
 
 ATTEMPTS_PER_FACT = 40
-# Answered candidates in a row, since the last new fact, that repeated one: the task has run out of
-# distinct questions on this scene (were 10 % still unseen, this would happen 1 time in 200).
+# Candidates in a row that were all tried before: the sampler has run out of new ones on this scene
+# (were 10 % of them still untried, this would happen 1 time in 200), so the task stops there.
 EXHAUSTED_AFTER = 50
 
 
@@ -85,14 +85,22 @@ def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:
     sampler = SAMPLERS.get(ctx.spec.sampler)
     answer = ANSWERS.get(ctx.spec.answer)
     balancer = Balancer()
-    seen: set = set()
+    seen: set = set()  # identities of the facts made
+    tried: set = set()  # candidates drawn
     facts: list[Fact] = []
-    repeats = 0
+    repeats = 0  # candidates in a row that were drawn before
     for _ in range(ATTEMPTS_PER_FACT * n):
         if len(facts) >= n or repeats >= EXHAUSTED_AFTER:
             break
         try:
             cand = sampler(ctx, **ctx.spec.sampler_args)
+        except Reject as rej:
+            ctx.rejections[rej.reason] += 1
+            continue
+        drawn = (cand.frames, cand.roles, cand.media, repr(cand.extra))
+        repeats = repeats + 1 if drawn in tried else 0
+        tried.add(drawn)
+        try:
             solved = answer(ctx, cand, **ctx.spec.answer_args)
         except Reject as rej:
             ctx.rejections[rej.reason] += 1
@@ -100,7 +108,6 @@ def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:
         key = _identity(cand, solved)
         if key in seen:
             ctx.rejections["duplicate"] += 1
-            repeats += 1
             continue
         if ctx.spec.balance and solved.balance_key is not None:
             if not balancer.accept(solved.balance_key, solved.balance_values):

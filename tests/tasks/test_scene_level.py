@@ -21,7 +21,7 @@ from qagen.render.renderer import Renderer
 from qagen.scene.loaders import load_scene
 from qagen.scene.loaders.metainfo import scene_pointer
 from qagen.tasks.context import Candidate, TaskContext
-from qagen.tasks.engine import sample_facts
+from qagen.tasks.engine import ATTEMPTS_PER_FACT, EXHAUSTED_AFTER, sample_facts
 from support.boxes import alternating_projections
 from support.metainfo import ROOM_SIZE, meta_scene, tilted, world_boxes
 from support.records import group_by_task
@@ -209,3 +209,14 @@ def test_every_template_renders(meta_scene_loaded):
                     label, n = fact.answer.extra["label"], fact.answer.value
                     noun = label if n == 1 else wording.plural(label)
                     assert re.search(rf"\b{n} {noun}\b", qa.answer), qa.answer
+
+
+def test_a_task_stops_once_its_sampler_only_repeats_itself(meta_scene_loaded):
+    """A scene has one room: room_size_scene makes its one fact, then draws the same candidate
+    EXHAUSTED_AFTER more times (each a duplicate) and stops, rather than using every attempt."""
+    spec = catalogue.load().specs["room_size_scene"]
+    ctx = TaskContext(meta_scene_loaded, None, spec, np.random.default_rng(0))
+    facts = sample_facts(ctx, 8)
+    assert len(facts) == 1
+    assert ctx.rejections == {"duplicate": EXHAUSTED_AFTER}
+    assert EXHAUSTED_AFTER < ATTEMPTS_PER_FACT * 8 - 1
