@@ -39,7 +39,8 @@ class TaskContext:
     spec: TaskSpec
     rng: np.random.Generator
     rejections: Counter = field(default_factory=Counter)
-    cache: dict = field(default_factory=dict)  # per (scene, task, format) memo for samplers
+    cache: dict = field(default_factory=dict)  # per (scene, task), shared by its formats: memos that use no RNG
+    state: dict = field(default_factory=dict)  # per (scene, task, format): what depends on the format's RNG
     scene_memo: dict = field(default_factory=dict)  # per scene, shared by every task: depth maps, ...
 
     def box(self, object_id: int) -> Box:

@@ -272,3 +272,15 @@ def test_select_letters_spread(world_records):
         letters = Counter(qa.answer for qa in select)
         spread = [letters[letter] for letter in "ABCD"[: len(select[0].meta["answer"]["options"])]]
         assert max(spread) - min(spread) <= 1, (task, letters)
+
+
+def test_a_formats_records_do_not_depend_on_the_other_formats_asked(clip_world_native_dir):
+    """Each format draws from its own stream; what a task's formats share is only memos without
+    randomness (object_existence draws clips without replacement per format, camera_motion_label a
+    pool of clip labels per format, obj_count_scene a queue of labels per format)."""
+    scene = qagen.load(clip_world_native_dir)
+    tasks = ["object_existence", "camera_motion_label", "obj_count_scene", "appearance_order"]
+    every = [qa for qa in qagen.generate(scene, tasks=tasks, seed=3) if qa.format == "select"]
+    alone = list(qagen.generate(scene, tasks=tasks, formats="select", seed=3))
+    assert {qa.task for qa in alone} == set(tasks)
+    assert [(qa.id, qa.question, qa.answer) for qa in alone] == [(qa.id, qa.question, qa.answer) for qa in every]

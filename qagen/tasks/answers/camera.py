@@ -89,8 +89,8 @@ def _labels_between(ctx: TaskContext, first: int, last: int,
 
 def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[list[list[str]], np.ndarray]:
     """The unambiguous label lists of CLIP_POOL clips drawn as the sampler draws them, distinct,
-    with how often each came up; drawn once per task."""
-    if "clip_label_pool" not in ctx.cache:
+    with how often each came up; drawn once per task and format."""
+    if "clip_label_pool" not in ctx.state:
         gaps = {k: v for k, v in ctx.spec.sampler_args.items() if k in ("min_gap", "max_gap")}
         counts: Counter = Counter()
         for _ in range(CLIP_POOL):
@@ -100,8 +100,8 @@ def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[li
                 continue
             if not call.ambiguous:
                 counts[call.labels] += 1
-        ctx.cache["clip_label_pool"] = [list(labels) for labels in counts], np.array(list(counts.values()), float)
-    return ctx.cache["clip_label_pool"]
+        ctx.state["clip_label_pool"] = [list(labels) for labels in counts], np.array(list(counts.values()), float)
+    return ctx.state["clip_label_pool"]
 
 
 def _other_clip_labels(ctx: TaskContext, truth: list[str], thresholds: MotionThresholds) -> list[list[str]]:

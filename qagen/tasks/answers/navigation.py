@@ -39,7 +39,7 @@ def route_text(moves: list[Move]) -> str:
 
 
 def _floor(ctx: TaskContext, robot_radius_m: float, plan_margin_m: float, max_base_m: float):
-    """(footprints by object id, walker's free space, planning free space), memoised per context."""
+    """(footprints by object id, walker's free space, planning free space), memoised per task."""
     key = ("floor", robot_radius_m, plan_margin_m, max_base_m)
     if key not in ctx.cache:
         footprints = {}

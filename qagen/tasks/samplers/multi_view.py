@@ -5,7 +5,7 @@ Covisibility is qagen.geometry.covisibility's estimate from the SceneIndex (no p
 the share of the scene's (or one object's) lifted points seen in both views. The first image is
 the observer's view (camera 1 of the relation tasks); every other view shares between overlap[0]
 and overlap[1] of it, and no two other views share more than overlap[1] with each other, so that
-each view adds something. Visibility under the spec's filters is tabled once per context; the
+each view adds something. Visibility under the spec's filters is tabled once per task; the
 extents and overlaps, which no filter changes, once per scene.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ class ViewTable:
 
     @classmethod
     def of(cls, ctx: TaskContext) -> "ViewTable":
-        """The scene's table under the spec's visibility filters, built once per context and kept
+        """The scene's table under the spec's visibility filters, built once per task and kept
         in ctx.cache; the filter-free part (pixels, extents, overlaps) once per scene."""
         if "view_table" not in ctx.cache:
             if "view_extents" not in ctx.scene_memo:

@@ -13,7 +13,7 @@ def scene_label(ctx: TaskContext) -> Candidate:
     """One label present in the scene (at least one object). Labels come in shuffled rounds, so a
     scene with few labels is not resampled into duplicates, and a label the balancer turned away
     comes back in the next round."""
-    queue = ctx.cache.setdefault("scene_label_queue", [])
+    queue = ctx.state.setdefault("scene_label_queue", [])
     if not queue:
         labels = sorted({o.label for o in ctx.scene.objects})
         if not labels:

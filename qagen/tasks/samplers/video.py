@@ -132,7 +132,7 @@ def _first_frame_groups(ctx: TaskContext, clips: np.ndarray) -> np.ndarray:
     return firsts.sum(axis=1)
 
 
-def _clips_by_label(ctx: TaskContext, length: int) -> dict[str, tuple[list, list]]:
+def _clips_by_label(ctx: TaskContext, length: int) -> dict[str, tuple[tuple, tuple]]:
     """label -> (clips of `length` frames showing an object of it, clips with no sign of any),
     for the labels that have both (memoised per clip length)."""
     key = ("clips_by_label", length)
@@ -146,7 +146,7 @@ def _clips_by_label(ctx: TaskContext, length: int) -> dict[str, tuple[list, list
             shows = (of_label == SHOWN).any(axis=(0, 2))
             lacks = (of_label == NONE).all(axis=(0, 2))
             if shows.any() and lacks.any():
-                found[label] = ([clips[k] for k in np.flatnonzero(shows)], [clips[k] for k in np.flatnonzero(lacks)])
+                found[label] = (tuple(clips[k] for k in np.flatnonzero(shows)), tuple(clips[k] for k in np.flatnonzero(lacks)))
         ctx.cache[key] = found
     return ctx.cache[key]
 
@@ -159,7 +159,11 @@ def label_clip(ctx: TaskContext) -> Candidate:
     are drawn without replacement, and a label is dropped as soon as either of its answers has no
     clip left, so that repeats (rejected as duplicates) cannot tilt a label towards one answer."""
     f = ctx.spec.filters
-    answerable = _clips_by_label(ctx, int(ctx.rng.integers(f.min_frames, f.max_frames + 1)))
+    length = int(ctx.rng.integers(f.min_frames, f.max_frames + 1))
+    if ("clips_left", length) not in ctx.state:  # this format's own draws; the task's tables stay whole
+        ctx.state[("clips_left", length)] = {label: (list(shows), list(lacks))
+                                             for label, (shows, lacks) in _clips_by_label(ctx, length).items()}
+    answerable = ctx.state[("clips_left", length)]
     if not answerable:
         raise Reject("no_label_both_shown_and_absent")
     label = str(ctx.rng.choice(sorted(answerable)))
