@@ -52,7 +52,7 @@ def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequenc
     table = ViewTable.of(ctx)
     if apart:  # rare in most captures: draw among the clips that have such a pair
         if "clips_with_apart_pair" not in ctx.cache:
-            ctx.cache["clips_with_apart_pair"] = qualifying_clips(ctx, lambda clips: _has_apart_pair(table, clips))
+            ctx.cache["clips_with_apart_pair"] = qualifying_clips(ctx, lambda clips: _has_apart_pair(table, clips, len(roles)))
         clips, odds = ctx.cache["clips_with_apart_pair"]
         if not clips:
             raise Reject("no_objects_apart_in_clip")
@@ -85,12 +85,13 @@ def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequenc
     return Candidate(frames=clip, roles=marked, media="video")
 
 
-def _has_apart_pair(table: ViewTable, clips: np.ndarray) -> np.ndarray:
-    """(C,) for clips (C, L): two objects seen in the clip are never visible in one frame of it."""
+def _has_apart_pair(table: ViewTable, clips: np.ndarray, objects: int) -> np.ndarray:
+    """(C,) for clips (C, L): at least `objects` objects are seen in the clip, and two of them are
+    never visible in one frame of it."""
     shown = table.visible[clips].astype(np.int32)  # (C, L, O)
     seen = shown.any(axis=1)
     together = np.einsum("clo,clp->cop", shown, shown) > 0
-    return (seen[:, :, None] & seen[:, None, :] & ~together).any(axis=(1, 2))
+    return (seen.sum(axis=1) >= objects) & (seen[:, :, None] & seen[:, None, :] & ~together).any(axis=(1, 2))
 
 
 @SAMPLERS.register("unique_label_objects")
