@@ -38,31 +38,37 @@ def labelled_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
 
 
-def _smooth_pixel(depth: np.ndarray, col: int, row: int, radius: int, smooth_rel: float) -> bool:
-    """Valid depth on the whole (2r+1)^2 neighbourhood, within smooth_rel of the centre: no pixel on
-    a depth edge, where a point marker would be ambiguous."""
-    patch = depth[row - radius:row + radius + 1, col - radius:col + radius + 1]
-    centre = depth[row, col]
-    return bool(np.isfinite(patch).all() and np.abs(patch - centre).max() <= smooth_rel * centre)
+def _smooth(depth: np.ndarray, cols: np.ndarray, rows: np.ndarray, radius: int, smooth_rel: float) -> np.ndarray:
+    """(N,) valid depth on each pixel's whole (2r+1)^2 neighbourhood, within smooth_rel of its
+    centre: no pixel on a depth edge, where a point marker would be ambiguous."""
+    offsets = np.arange(-radius, radius + 1)
+    patch = depth[rows[:, None, None] + offsets[None, :, None], cols[:, None, None] + offsets[None, None, :]]
+    centre = depth[rows, cols]
+    with np.errstate(invalid="ignore"):
+        spread = np.abs(patch - centre[:, None, None]).max(axis=(1, 2))
+        return np.isfinite(patch).all(axis=(1, 2)) & (spread <= smooth_rel * centre)
 
 
 def _random_pixel(ctx: TaskContext, depth: np.ndarray, border: int, radius: int, smooth_rel: float,
                   away_from: tuple[int, int] | None, min_apart: float, nearer_lower: bool | None = None) -> tuple[int, int]:
-    """A smooth pixel; with `away_from`, one at least min_apart from it and, when `nearer_lower` is
-    given, such that "the nearer of the two is the lower in the image" is that (not a tie in rows)."""
+    """The first smooth pixel of PIXEL_TRIES random ones; with `away_from`, one at least min_apart
+    from it and, when `nearer_lower` is given, such that "the nearer of the two is the lower in
+    the image" is that (not a tie in rows)."""
     H, W = depth.shape
-    for _ in range(PIXEL_TRIES):
-        col, row = int(ctx.rng.integers(border, W - border)), int(ctx.rng.integers(border, H - border))
-        if away_from is not None:
-            other_col, other_row = away_from
-            if np.hypot(col - other_col, row - other_row) < min_apart:
-                continue
-            if nearer_lower is not None and (row == other_row or
-                                             ((depth[row, col] < depth[other_row, other_col]) == (row > other_row)) != nearer_lower):
-                continue
-        if _smooth_pixel(depth, col, row, radius, smooth_rel):
-            return col, row
-    raise Reject("no_smooth_valid_pixel")
+    cols = ctx.rng.integers(border, W - border, PIXEL_TRIES)
+    rows = ctx.rng.integers(border, H - border, PIXEL_TRIES)
+    ok = np.ones(PIXEL_TRIES, dtype=bool)
+    if away_from is not None:
+        other_col, other_row = away_from
+        ok &= np.hypot(cols - other_col, rows - other_row) >= min_apart
+        if nearer_lower is not None:
+            nearer = depth[rows, cols] < depth[other_row, other_col]
+            ok &= (rows != other_row) & ((nearer == (rows > other_row)) == nearer_lower)
+    candidates = np.flatnonzero(ok)
+    smooth = candidates[_smooth(depth, cols[candidates], rows[candidates], radius, smooth_rel)]
+    if not smooth.size:
+        raise Reject("no_smooth_valid_pixel")
+    return int(cols[smooth[0]]), int(rows[smooth[0]])
 
 
 @SAMPLERS.register("pixel_pair")
