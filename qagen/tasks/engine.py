@@ -76,8 +76,8 @@ def build_fact(ctx: TaskContext, cand: Candidate, solved: Solved) -> Fact:
 def _identity(cand: Candidate, solved: Solved) -> Any:
     """What makes two facts the same question: checked before a fact is built (markers, labels)."""
     extra = solved.answer.extra
-    return (cand.frames, tuple((role, object_id) for role, object_id, _ in cand.roles), repr(solved.answer.value),
-            extra.get("criterion"), extra.get("label"))
+    return (cand.frames, tuple((role, object_id) for role, object_id, _ in cand.roles), repr(cand.extra),
+            repr(solved.answer.value), extra.get("criterion"), extra.get("label"))
 
 
 def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:

@@ -315,6 +315,25 @@ def test_point_depth_order_from_the_depth_png(by_task, small_world, small_world_
         assert balance[True] and abs(balance[True] - balance[False]) <= 2, (fmt, balance)
 
 
+def test_point_depth_order_fills_a_large_quota_from_few_decoded_frames(small_world_native_dir):
+    """Pixel questions come from at most DEPTHS_KEPT decoded frames per scene; two point pairs in
+    one frame are different questions, so a quota far above frames x answers is still met."""
+    from qagen.pipeline import catalogue
+    from qagen.scene.index import SceneIndex
+    from qagen.tasks.context import TaskContext
+    from qagen.tasks.engine import sample_facts
+    from qagen.tasks.pixels import DEPTHS_KEPT
+
+    scene = qagen.load(small_world_native_dir)
+    spec = catalogue.load().specs["point_depth_order"]
+    ctx = TaskContext(scene, SceneIndex.build(scene), spec, np.random.default_rng(2))
+    facts = sample_facts(ctx, 40)
+    frames = {f.frames for f in facts}
+    assert len(facts) == 40 > len(frames) * 2 * 2  # frames x chosen point x criterion
+    assert len(frames) <= DEPTHS_KEPT
+    assert len({tuple(m.xy for m in f.markers) for f in facts}) == 40
+
+
 def test_judge_truths_are_balanced(by_task):
     for task, records in by_task.items():
         truths = [qa.meta["answer"]["value"] for qa in records if qa.format == "judge"]
