@@ -2,8 +2,8 @@
 points that are not objects (point_depth_order) and the scene scale of camera-motion labels
 (median depth seen from a camera, which also holds for non-metric captures).
 
-Depth maps are read on demand and memoised per scene (DEPTHS_KEPT at a time), and pixel tasks
-draw their frames among those held once that many are.
+Depth maps are read on demand and memoised per scene (DEPTHS_KEPT at a time); pixel tasks draw
+their frames among DEPTHS_KEPT spread over the capture.
 """
 from __future__ import annotations
 
@@ -34,13 +34,12 @@ def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
 
 
 def draw_depth_frame(ctx: TaskContext) -> int:
-    """A random frame for a task that reads pixels; once DEPTHS_KEPT maps are held, one of them:
-    decoding a depth map costs more than everything else such a task does with it, so a scene's
-    pixel questions come from at most DEPTHS_KEPT random frames."""
-    held = list(ctx.scene_memo.get("depth_maps", ()))
-    if len(held) >= DEPTHS_KEPT:
-        return int(ctx.rng.choice(held))
-    return int(ctx.rng.integers(len(ctx.scene.frames)))
+    """One of DEPTHS_KEPT frames spread evenly over the capture, at random: decoding a depth map
+    costs more than everything else a pixel task does with it, so every format and seed of a
+    scene draws its pixel questions from the same few frames (held once decoded)."""
+    n = len(ctx.scene.frames)
+    spread = np.unique(np.linspace(0, n - 1, min(n, DEPTHS_KEPT)).round().astype(int))
+    return int(ctx.rng.choice(spread))
 
 
 def median_depth(ctx: TaskContext, frame_pos: int) -> float:

@@ -316,8 +316,8 @@ def test_point_depth_order_from_the_depth_png(by_task, small_world, small_world_
 
 
 def test_point_depth_order_fills_a_large_quota_from_few_decoded_frames(small_world_native_dir):
-    """Pixel questions come from at most DEPTHS_KEPT decoded frames per scene; two point pairs in
-    one frame are different questions, so a quota far above frames x answers is still met."""
+    """Pixel questions come from DEPTHS_KEPT frames spread over the capture; two point pairs in one
+    frame are different questions, so a quota far above frames x answers is still met."""
     from qagen.pipeline import catalogue
     from qagen.scene.index import SceneIndex
     from qagen.tasks.context import TaskContext

@@ -277,9 +277,10 @@ def test_select_letters_spread(world_records):
 def test_a_formats_records_do_not_depend_on_the_other_formats_asked(clip_world_native_dir):
     """Each format draws from its own stream; what a task's formats share is only memos without
     randomness (object_existence draws clips without replacement per format, camera_motion_label a
-    pool of clip labels per format, obj_count_scene a queue of labels per format)."""
+    pool of clip labels per format, obj_count_scene a queue of labels per format, and pixel tasks
+    pick frames that no format's draws decide)."""
     scene = qagen.load(clip_world_native_dir)
-    tasks = ["object_existence", "camera_motion_label", "obj_count_scene", "appearance_order"]
+    tasks = ["object_existence", "camera_motion_label", "obj_count_scene", "appearance_order", "point_depth_order"]
     every = [qa for qa in qagen.generate(scene, tasks=tasks, seed=3) if qa.format == "select"]
     alone = list(qagen.generate(scene, tasks=tasks, formats="select", seed=3))
     assert {qa.task for qa in alone} == set(tasks)
