@@ -34,6 +34,7 @@ FUSE_MARGIN_M = 20.0  # fused-extent histograms span the camera centres +- this 
 FUSE_BIN_M = 0.01
 FUSE_QUANTILES = (0.02, 0.98)
 PREFETCH_BATCHES = 2
+DEPTH_MAPS_KEPT = 6  # whole depth maps the index keeps for the tasks that read pixels
 
 COLUMNS = {
     "frame": np.int64, "frame_index": np.int64, "object": np.int64, "pixels": np.int64, "valid_pixels": np.int64,
@@ -54,6 +55,7 @@ class SceneIndex:
     boxes: dict[int, Box]  # annotated or fused; objects never seen with valid depth have none
     fused: set[int]  # ids whose box was fused from lifted points
     frame_depth_median: np.ndarray | None = None  # (F,) per frame; None when no pixels were read
+    depth_maps: dict[int, np.ndarray] = field(default_factory=dict)  # kept_depth_frames -> depth (0 invalid)
     _frame_start: np.ndarray = field(init=False, repr=False)
     _object_rows: dict[int, np.ndarray] = field(init=False, repr=False)
     _visible: dict[tuple, np.ndarray] = field(init=False, repr=False)  # memo: samplers ask the same again
@@ -93,12 +95,12 @@ class SceneIndex:
             if unboxed.size:
                 boxes.update(_fuse_boxes(scene, unboxed, pool, device, batch_size))
             centres = np.array([boxes[i].center if i in boxes else (np.nan,) * 3 for i in object_ids.tolist()], float)
-            obs, medians = _observe(scene, object_ids, centres, pool, device, batch_size)
+            obs, medians, depth_maps = _observe(scene, object_ids, centres, pool, device, batch_size)
         mask_size = np.array([f.depth_grid()[1] for f in scene.frames], dtype=np.int64).reshape(-1, 2)
         obs["truncation"] = _truncation(scene, obs, boxes, mask_size)
         obs = {name: obs[name] for name in COLUMNS}
         return cls(obs=obs, mask_size=mask_size, boxes=boxes, fused=set(unboxed.tolist()) & set(boxes),
-                   frame_depth_median=medians)
+                   frame_depth_median=medians, depth_maps=depth_maps)
 
     def visible(self, frame_pos: int, min_pixels: int = 400, max_truncation: float = 0.3) -> np.ndarray:
         """Rows of frame `frame_pos` whose object is visible (TASKS.md): enough pixels at the
@@ -133,6 +135,12 @@ class SceneIndex:
             & (self.obs["truncation"][rows] < max_truncation)
             & np.isfinite(self.obs["marker_x"][rows])
         )
+
+
+def kept_depth_frames(n_frames: int) -> np.ndarray:
+    """Positions of the DEPTH_MAPS_KEPT frames, spread evenly over the capture, whose whole depth
+    the index keeps: pixel tasks ask about these frames only, and need not decode them again."""
+    return np.unique(np.linspace(0, n_frames - 1, min(n_frames, DEPTH_MAPS_KEPT)).round().astype(int))
 
 
 def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
@@ -227,14 +235,16 @@ def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size
 
 
 def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, device: str,
-             batch_size: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The observation columns (all but truncation) and every frame's depth median."""
+             batch_size: int) -> tuple[dict[str, np.ndarray], np.ndarray, dict[int, np.ndarray]]:
+    """The observation columns (all but truncation), every frame's depth median, the kept depth maps."""
     frame_indices = np.array([f.index for f in scene.frames], dtype=np.int64)
     frame_medians = np.full(len(scene.frames), np.nan)
+    keep, depth_maps = set(kept_depth_frames(len(scene.frames)).tolist()), {}
     parts = []
     batches = _batches(scene, _dense_lookup(object_ids), pool, batch_size) if object_ids.size else ()
     for positions, depth, ids, K, c2w, medians in batches:
         frame_medians[positions] = medians
+        depth_maps.update({int(p): depth[i].copy() for i, p in enumerate(positions) if p in keep})
         stats = lift_frames(depth, ids, K, c2w, centres, device=device)
         b, o = np.nonzero(stats.pixels > 0)
         bbox = stats.bbox[b, o]
@@ -259,7 +269,7 @@ def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, de
         for name, dtype in COLUMNS.items()
         if name != "truncation"
     }
-    return columns, frame_medians
+    return columns, frame_medians, depth_maps
 
 
 def _xyz(names: tuple[str, str, str], values: np.ndarray) -> dict[str, np.ndarray]:

@@ -2,44 +2,46 @@
 points that are not objects (point_depth_order) and the scene scale of camera-motion labels
 (median depth seen from a camera, which also holds for non-metric captures).
 
-Depth maps are read on demand and memoised per scene (DEPTHS_KEPT at a time); pixel tasks draw
-their frames among DEPTHS_KEPT spread over the capture.
+Pixel tasks ask about a few frames spread over the capture (SceneIndex.kept_depth_frames), whose
+depth the index keeps; scenes that were not lifted decode them on demand.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from qagen.geometry.lifting import frame_depth_median
+from qagen.scene.index import DEPTH_MAPS_KEPT, kept_depth_frames
 from qagen.scene.io import read_frame_depth
 from qagen.scene.model import Frame
 from qagen.tasks.context import TaskContext
 from qagen.tasks.fact import Reject
 
-DEPTHS_KEPT = 6
-
 
 def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
-    """Depth (H, W) of a frame in scene units, NaN where invalid."""
+    """Depth (H, W) of a frame in scene units, NaN where invalid: kept by the index when it is one
+    of kept_depth_frames, else decoded (DEPTH_MAPS_KEPT at most held at a time)."""
     cached = ctx.scene_memo.setdefault("depth_maps", {})
     if frame_pos not in cached:
         frame = ctx.scene.frames[frame_pos]
-        if frame.depth_path is None:
+        kept = ctx.index.depth_maps.get(frame_pos) if ctx.index is not None else None
+        if kept is not None:
+            depth = kept.copy()
+        elif frame.depth_path is None:
             raise Reject("no_depth")
-        depth = read_frame_depth(frame, ctx.scene.depth_scale, tuple(frame.depth_size or frame.color_size))
+        else:
+            depth = read_frame_depth(frame, ctx.scene.depth_scale, tuple(frame.depth_size or frame.color_size))
         depth[~(depth > 0)] = np.nan  # invalid, or moving (the frame's dynamic mask)
-        if len(cached) >= DEPTHS_KEPT:
+        if len(cached) >= DEPTH_MAPS_KEPT:
             cached.pop(next(iter(cached)))
         cached[frame_pos] = depth
     return cached[frame_pos]
 
 
 def draw_depth_frame(ctx: TaskContext) -> int:
-    """One of DEPTHS_KEPT frames spread evenly over the capture, at random: decoding a depth map
-    costs more than everything else a pixel task does with it, so every format and seed of a
-    scene draws its pixel questions from the same few frames (held once decoded)."""
-    n = len(ctx.scene.frames)
-    spread = np.unique(np.linspace(0, n - 1, min(n, DEPTHS_KEPT)).round().astype(int))
-    return int(ctx.rng.choice(spread))
+    """One of kept_depth_frames at random: decoding a depth map costs more than everything else a
+    pixel task does with it, so every format and seed of a scene asks about the same few frames
+    (kept by the index when the scene was lifted, decoded once otherwise)."""
+    return int(ctx.rng.choice(kept_depth_frames(len(ctx.scene.frames))))
 
 
 def median_depth(ctx: TaskContext, frame_pos: int) -> float:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from qagen.scene.index import COLUMNS, SceneIndex
+from qagen.scene.index import COLUMNS, SceneIndex, kept_depth_frames
 from qagen.scene.model import Box, Frame, Scene, SceneObject
 
 W, H = 160, 120  # 1/16 of the 640x480 reference area: min_pixels 400 means 25 pixels here
@@ -112,6 +112,14 @@ def test_frame_depth_median_is_the_lower_median_of_valid_depth(scene, index):
     for f, depth in enumerate(depths):
         z = np.sort(depth[depth > 0])
         assert index.frame_depth_median[f] == pytest.approx(z[(z.size - 1) // 2], abs=1e-6)
+
+
+def test_index_keeps_the_depth_of_frames_spread_over_the_capture(scene, index):
+    _, depths, _ = scene
+    kept = kept_depth_frames(len(depths))
+    assert kept.tolist() == sorted(index.depth_maps) and kept[0] == 0 and kept[-1] == len(depths) - 1
+    for f in kept:
+        np.testing.assert_allclose(index.depth_maps[f], depths[f], atol=1e-6)
 
 
 def test_fused_box_matches_the_true_box(index):

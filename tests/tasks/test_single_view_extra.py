@@ -316,13 +316,12 @@ def test_point_depth_order_from_the_depth_png(by_task, small_world, small_world_
 
 
 def test_point_depth_order_fills_a_large_quota_from_few_decoded_frames(small_world_native_dir):
-    """Pixel questions come from DEPTHS_KEPT frames spread over the capture; two point pairs in one
+    """Pixel questions come from the few frames whose depth the index keeps; two point pairs in one
     frame are different questions, so a quota far above frames x answers is still met."""
     from qagen.pipeline import catalogue
-    from qagen.scene.index import SceneIndex
+    from qagen.scene.index import SceneIndex, kept_depth_frames
     from qagen.tasks.context import TaskContext
     from qagen.tasks.engine import sample_facts
-    from qagen.tasks.pixels import DEPTHS_KEPT
 
     scene = qagen.load(small_world_native_dir)
     spec = catalogue.load().specs["point_depth_order"]
@@ -330,7 +329,7 @@ def test_point_depth_order_fills_a_large_quota_from_few_decoded_frames(small_wor
     facts = sample_facts(ctx, 40)
     frames = {f.frames for f in facts}
     assert len(facts) == 40 > len(frames) * 2 * 2  # frames x chosen point x criterion
-    assert len(frames) <= DEPTHS_KEPT
+    assert {f for (f,) in frames} <= set(kept_depth_frames(len(scene.frames)).tolist())
     assert len({tuple(m.xy for m in f.markers) for f in facts}) == 40
 
 
