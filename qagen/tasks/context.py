@@ -69,8 +69,12 @@ class TaskContext:
         return self.cache[key]
 
     def row(self, frame_pos: int, object_id: int) -> int:
-        rows = self.visible_rows(frame_pos)
-        hit = rows[np.asarray(self.index.obs["object"])[rows] == object_id]
-        if hit.size == 0:
-            raise KeyError((frame_pos, object_id))
-        return int(hit[0])
+        """The index row of a visible object in a frame (KeyError when it is not visible there)."""
+        key = ("rows_by_object", frame_pos)
+        if key not in self.cache:
+            rows = self.visible_rows(frame_pos)
+            self.cache[key] = dict(zip(np.asarray(self.index.obs["object"])[rows].tolist(), rows.tolist()))
+        try:
+            return self.cache[key][object_id]
+        except KeyError:
+            raise KeyError((frame_pos, object_id)) from None

@@ -12,56 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from qagen.scene.model import Frame
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import MarkerPlacement
-
-
-def mask_to_color(frame: Frame, xy: np.ndarray) -> np.ndarray:
-    """Pixel positions (N, 2) on the depth/mask grid -> positions on the colour image."""
-    return _apply_homography(_mask_to_color_homography(frame)[None], np.asarray(xy, dtype=float))
-
-
-def normalise(frame: Frame, xy: np.ndarray) -> np.ndarray:
-    """Colour-image pixels -> integers in 0-1000 per axis, as FORMATS.md fixes."""
-    return _normalise(np.asarray(xy, dtype=float), np.array(frame.color_size, dtype=float))
 
 
 def mask_boxes(ctx: TaskContext, frame_pos: int, rows: np.ndarray) -> np.ndarray:
     """Tight mask boxes of index rows, (N, 4) [x1, y1, x2, y2] in 0-1000 of the colour image."""
     return _row_markers(ctx)[1][np.atleast_1d(rows)]
-
-
-def _row_markers(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
-    """Every index row's point marker (N, 2) and mask box (N, 4) in 0-1000 of its colour image,
-    carried over from the mask grid in one vectorised pass per scene."""
-    if "row_markers" not in ctx.scene_memo:
-        obs, frames = ctx.index.obs, ctx.scene.frames
-        homography = np.stack([_mask_to_color_homography(f) for f in frames]).reshape(-1, 3, 3)[obs["frame"]]
-        size = np.array([f.color_size for f in frames], dtype=float).reshape(-1, 2)[obs["frame"]]
-
-        def carried(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            return _normalise(_apply_homography(homography, np.stack([x, y], axis=-1).astype(float)), size)
-
-        placeable = np.isfinite(obs["marker_x"])  # rows without a marker are never visible
-        points = carried(np.where(placeable, obs["marker_x"], 0), np.where(placeable, obs["marker_y"], 0))
-        boxes = np.concatenate([carried(obs["x1"], obs["y1"]), carried(obs["x2"] + 1, obs["y2"] + 1)], axis=-1)
-        ctx.scene_memo["row_markers"] = points, boxes
-    return ctx.scene_memo["row_markers"]
-
-
-def _mask_to_color_homography(frame: Frame) -> np.ndarray:
-    return frame.K_color @ np.linalg.inv(frame.depth_grid()[0])
-
-
-def _apply_homography(homography: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """(N, 2) points through (N, 3, 3) homographies, or one (1, 3, 3) for all."""
-    homog = (homography @ np.c_[xy, np.ones(len(xy))][..., None])[..., 0]
-    return homog[:, :2] / homog[:, 2:3]
-
-
-def _normalise(xy: np.ndarray, size: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(xy / size * 1000.0), 0, 1000).astype(int)
 
 
 def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, ...]:
@@ -70,22 +27,50 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
     for spec in ctx.spec.markers:
         if spec.role in pixels:
             image, col, row = pixels[spec.role]
-            frame = ctx.scene.frames[cand.frames[image]]
-            (x, y), = normalise(frame, mask_to_color(frame, np.array([[col + 0.5, row + 0.5]])))
+            (x, y), = _to_colour_1000(ctx, np.array([cand.frames[image]]), np.array([[col + 0.5, row + 0.5]]))
             placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=(int(x), int(y)), rule="pixel"))
             continue
-        obs = ctx.index.obs
         object_id, image = cand.object_id(spec.role), cand.image_of(spec.role)
         if image is None:
             image = 0
         frame_pos = cand.frames[image]
-        frame = ctx.scene.frames[frame_pos]
         row = ctx.row(frame_pos, object_id)
         if spec.kind == "point":
             x, y = _row_markers(ctx)[0][row]
-            rule = "centre" if bool(obs["centre_on_mask"][row]) else "nearest"
+            rule = "centre" if bool(ctx.index.obs["centre_on_mask"][row]) else "nearest"
             placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=(int(x), int(y)), rule=rule))
         else:
-            box = tuple(int(v) for v in mask_boxes(ctx, frame_pos, row)[0])
+            box = tuple(int(v) for v in _row_markers(ctx)[1][row])
             placed.append(MarkerPlacement(spec.role, "box", spec.color, image, box=box, rule="mask_box"))
     return tuple(placed)
+
+
+def _row_markers(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
+    """Every index row's point marker (N, 2) and mask box (N, 4) in 0-1000 of its colour image,
+    carried over from the mask grid in one vectorised pass per scene."""
+    if "row_markers" not in ctx.scene_memo:
+        obs = ctx.index.obs
+        frames = obs["frame"]
+        placeable = np.isfinite(obs["marker_x"])  # rows without a marker are never visible
+        xy = np.stack([np.where(placeable, obs["marker_x"], 0), np.where(placeable, obs["marker_y"], 0)], axis=-1)
+        points = _to_colour_1000(ctx, frames, xy)
+        low = _to_colour_1000(ctx, frames, np.stack([obs["x1"], obs["y1"]], axis=-1))
+        high = _to_colour_1000(ctx, frames, np.stack([obs["x2"] + 1, obs["y2"] + 1], axis=-1))
+        ctx.scene_memo["row_markers"] = points, np.concatenate([low, high], axis=-1)
+    return ctx.scene_memo["row_markers"]
+
+
+def _to_colour_1000(ctx: TaskContext, frames: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Points (N, 2) on the mask grid of frames (N,) -> integers in 0-1000 of each colour image,
+    as FORMATS.md fixes. The mask grid and the colour image share the optical centre, so the map
+    is the homography K_color K_depth^-1 (kept per scene)."""
+    if "mask_to_colour" not in ctx.scene_memo:
+        scene_frames = ctx.scene.frames
+        homography = np.stack([f.K_color @ np.linalg.inv(f.depth_grid()[0]) for f in scene_frames]).reshape(-1, 3, 3)
+        sizes = np.array([f.color_size for f in scene_frames], dtype=float).reshape(-1, 2)
+        ctx.scene_memo["mask_to_colour"] = homography, sizes
+    homography, sizes = ctx.scene_memo["mask_to_colour"]
+    xy = np.asarray(xy, dtype=float)
+    homog = (homography[frames] @ np.c_[xy, np.ones(len(xy))][..., None])[..., 0]
+    colour = homog[:, :2] / homog[:, 2:3]
+    return np.clip(np.rint(colour / sizes[frames] * 1000.0), 0, 1000).astype(int)
