@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -42,6 +42,15 @@ class TaskContext:
     cache: dict = field(default_factory=dict)  # per (scene, task), shared by its formats: memos that use no RNG
     state: dict = field(default_factory=dict)  # per (scene, task, format): what depends on the format's RNG
     scene_memo: dict = field(default_factory=dict)  # per scene, shared by every task: depth maps, ...
+    balancer: Any = None  # the engine's Balancer while this context samples
+
+    def wants(self, solved: Any) -> bool:
+        """Whether the balancer would take this answer now: answer functions that make a free choice
+        (which criterion to ask) steer it towards the keys that lag instead of being resampled."""
+        key = getattr(solved, "balance_key", None)
+        if self.balancer is None or key is None or not self.spec.balance:
+            return True
+        return self.balancer.wants(key, solved.balance_values)
 
     def box(self, object_id: int) -> Box:
         return self.index.boxes[object_id]

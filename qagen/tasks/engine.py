@@ -34,10 +34,13 @@ class Balancer:
         self.slack = slack
         self.counts: Counter = Counter()
 
-    def accept(self, key: str, expected: tuple[str, ...]) -> bool:
+    def wants(self, key: str, expected: tuple[str, ...]) -> bool:
+        """Whether `accept` would take the key now (nothing is counted)."""
         keys = set(expected) | set(self.counts) | {key}
-        floor = min(self.counts[k] for k in keys)
-        if self.counts[key] > floor + self.slack:
+        return self.counts[key] <= min(self.counts[k] for k in keys) + self.slack
+
+    def accept(self, key: str, expected: tuple[str, ...]) -> bool:
+        if not self.wants(key, expected):
             return False
         self.counts[key] += 1
         return True
@@ -84,7 +87,7 @@ def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:
     """Up to n facts; every candidate that does not become one is counted in ctx.rejections."""
     sampler = SAMPLERS.get(ctx.spec.sampler)
     answer = ANSWERS.get(ctx.spec.answer)
-    balancer = Balancer()
+    balancer = ctx.balancer = Balancer()
     seen: set = set()  # identities of the facts made
     tried: set = set()  # candidates drawn
     facts: list[Fact] = []

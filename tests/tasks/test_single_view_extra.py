@@ -357,3 +357,36 @@ def test_object_dimension_scene_without_frames_asks_without_media(small_world, t
         exact = {"longest": max(s.values()), "height": s["taller"], "width": s["wider"]}[truth(qa)["dimension"]] * 100
         assert truth(qa)["value"] == round_step(exact, 1.0)
         assert "video" not in qa.question and "frame" not in qa.question
+
+
+def test_a_free_criterion_is_steered_to_the_answer_the_balance_lacks(small_world_native_dir):
+    """near_far may ask "nearer" or "farther" of any pair: with every key but farther:b already
+    counted once, each pair that can give farther:b is asked so that it does."""
+    from qagen.pipeline import catalogue
+    from qagen.registry import ANSWERS, SAMPLERS
+    from qagen.scene.index import SceneIndex
+    from qagen.tasks.answers.common import pick_extreme
+    from qagen.tasks.context import TaskContext
+    from qagen.tasks.engine import Balancer
+    from qagen.tasks.fact import Reject
+
+    scene = qagen.load(small_world_native_dir)
+    spec = catalogue.load().specs["near_far"]
+    ctx = TaskContext(scene, SceneIndex.build(scene), spec, np.random.default_rng(4))
+    ctx.balancer = Balancer()
+    ctx.balancer.counts.update({"nearer:a": 1, "nearer:b": 1, "farther:a": 1, "farther:b": 0})
+    steered = 0
+    for _ in range(200):
+        try:
+            cand = SAMPLERS.get(spec.sampler)(ctx, **spec.sampler_args)
+            solved = ANSWERS.get(spec.answer)(ctx, cand, **spec.answer_args)
+        except Reject:
+            continue
+        try:  # asking "farther" of this pair clears the margin and names b
+            possible = pick_extreme(ctx, solved.answer.exact, "farther").balance_key == "farther:b"
+        except Reject:
+            possible = False
+        if possible:
+            assert solved.balance_key == "farther:b"
+            steered += 1
+    assert steered >= 20

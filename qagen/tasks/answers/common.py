@@ -5,6 +5,8 @@ between centres, margins for every comparison.
 """
 from __future__ import annotations
 
+from typing import Callable, Sequence, TypeVar
+
 import numpy as np
 
 from qagen.geometry.relations import length_gap_needed, round_to
@@ -15,6 +17,7 @@ from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
 
 M_STEP, CM_STEP, AREA_STEP = 0.1, 1.0, 0.1
+T = TypeVar("T")
 
 
 def metres(exact: float, unit: str = "m") -> Answer:
@@ -52,3 +55,20 @@ def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str) 
     )
     return Solved(answer, margin=float(gap - need), balance_key=f"{criterion}:{best}",
                   balance_values=tuple(f"{criterion}:{r}" for r in distances))
+
+
+def steered(ctx: TaskContext, choices: Sequence[T], solve: Callable[[T], Solved]) -> tuple[T, Solved]:
+    """solve(choice) for a choice drawn at random among those that do not raise Reject and whose
+    answer the balancer still wants (any that does not raise when none is wanted). For free choices
+    such as which criterion to ask: steering them to the lagging answers keeps the balance exact
+    without resampling the geometry. Reject (the last reason) when every choice raises."""
+    options, rejection = [], None
+    for choice in choices:
+        try:
+            options.append((choice, solve(choice)))
+        except Reject as rej:
+            rejection = rej
+    if not options:
+        raise rejection
+    wanted = [option for option in options if ctx.wants(option[1])] or options
+    return wanted[int(ctx.rng.integers(len(wanted)))]

@@ -15,7 +15,7 @@ import numpy as np
 from qagen.geometry.box_distance import box_distance
 from qagen.geometry.relations import round_to
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import M_STEP, pick_extreme
+from qagen.tasks.answers.common import M_STEP, pick_extreme, steered
 from qagen.tasks.answers.imagination import object_centre
 from qagen.tasks.answers.single_view_extra import object_box_3d
 from qagen.tasks.context import Candidate, TaskContext
@@ -61,9 +61,8 @@ def closest_to_anchor_scene(ctx: TaskContext, cand: Candidate, distance: str = "
                             criteria: tuple[str, ...] = ("closest", "farthest")) -> Solved:
     """Which candidate (every role but the anchor a) is closest to (or farthest from) a, winning by
     the length margin."""
-    criterion = str(ctx.rng.choice(list(criteria)))
     anchor = cand.object_id("a")
     distances = {r: object_distance(ctx, anchor, oid, distance) for r, oid, _ in cand.roles if r != "a"}
-    solved = pick_extreme(ctx, distances, criterion)
+    solved = steered(ctx, criteria, lambda criterion: pick_extreme(ctx, distances, criterion))[1]
     answer = replace(solved.answer, extra={**solved.answer.extra, "distance": distance})
     return replace(solved, answer=answer, slots={"distance_words": DISTANCE_WORDS[distance]})

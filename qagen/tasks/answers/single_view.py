@@ -7,7 +7,7 @@ from qagen.geometry.relations import compare_lengths, length_gap_needed, round_t
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
 from qagen.tasks.answers.common import (
-    CM_STEP, M_STEP, camera_distance, centre_distance, metres, object_depth, pick_extreme,
+    CM_STEP, M_STEP, camera_distance, centre_distance, metres, object_depth, pick_extreme, steered,
 )
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
@@ -90,15 +90,13 @@ def relation_oo(ctx: TaskContext, cand: Candidate) -> Solved:
 @ANSWERS.register("closer_to_anchor")
 def closer_to_anchor(ctx: TaskContext, cand: Candidate) -> Solved:
     """Which of b, c is closer to (or farther from) the anchor a."""
-    criterion = str(ctx.rng.choice(["closer", "farther"]))
     anchor = cand.object_id("a")
     distances = {r: centre_distance(ctx, anchor, cand.object_id(r)) for r in ("b", "c")}
-    return pick_extreme(ctx, distances, criterion)
+    return steered(ctx, ("closer", "farther"), lambda criterion: pick_extreme(ctx, distances, criterion))[1]
 
 
 @ANSWERS.register("closest_to_camera")
 def closest_to_camera(ctx: TaskContext, cand: Candidate) -> Solved:
     """Which marked object is closest to (or farthest from) the camera."""
-    criterion = str(ctx.rng.choice(["closest", "farthest"]))
     distances = {r: camera_distance(ctx, cand.frames[0], oid) for r, oid, _ in cand.roles}
-    return pick_extreme(ctx, distances, criterion)
+    return steered(ctx, ("closest", "farthest"), lambda criterion: pick_extreme(ctx, distances, criterion))[1]

@@ -20,7 +20,7 @@ from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
 from qagen.scene.model import Box
-from qagen.tasks.answers.common import CM_STEP, camera_distance, object_depth, pick_extreme
+from qagen.tasks.answers.common import CM_STEP, camera_distance, object_depth, pick_extreme, steered
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -157,8 +157,8 @@ def nearer_object(ctx: TaskContext, cand: Candidate) -> Solved:
     distances = {r: camera_distance(ctx, cand.frames[0], cand.object_id(r)) for r in ("a", "b")}
     if (depths["a"] < depths["b"]) != (distances["a"] < distances["b"]):
         raise Reject("depth_and_distance_disagree")
-    criterion = str(ctx.rng.choice(["nearer", "farther"]))
-    return replace(pick_extreme(ctx, depths, criterion), slots={"criterion_phrase": CRITERION_PHRASES[criterion]})
+    criterion, solved = steered(ctx, ("nearer", "farther"), lambda criterion: pick_extreme(ctx, depths, criterion))
+    return replace(solved, slots={"criterion_phrase": CRITERION_PHRASES[criterion]})
 
 
 @ANSWERS.register("left_or_right")
@@ -203,19 +203,23 @@ SIZE_NOTES = {
 
 @ANSWERS.register("larger_object")
 def larger_object(ctx: TaskContext, cand: Candidate, criteria: tuple[str, ...] = tuple(SIZE_CRITERIA)) -> Solved:
-    """Which of a, b is taller / longer / wider, when the gap passes the length margin."""
-    criterion = str(ctx.rng.choice(list(criteria)))
-    values = {r: sizes(object_box_3d(ctx, cand.object_id(r)))[SIZE_CRITERIA[criterion]] for r in ("a", "b")}
-    best, runner = sorted(values, key=values.get, reverse=True)
-    m = ctx.spec.margins
-    gap = values[best] - values[runner]
-    need = length_gap_needed(values[best], values[runner], m.length_abs_m, m.length_rel)
-    if gap < need:
-        raise Reject("sizes_within_margin")
-    answer = Answer("choice", best, exact=values, unit="m", extra={"options": ["a", "b"], "criterion": criterion})
-    return Solved(answer, margin=float(gap - need), slots={"criterion_note": SIZE_NOTES[criterion]},
-                  balance_key=f"{criterion}:{best}",
-                  balance_values=(f"{criterion}:a", f"{criterion}:b"))
+    """Which of a, b is taller / longer / wider, when the gap passes the length margin (the
+    criterion steered to the answers the balance lacks)."""
+    measured = {r: sizes(object_box_3d(ctx, cand.object_id(r))) for r in ("a", "b")}
+
+    def solve(criterion: str) -> Solved:
+        values = {r: measured[r][SIZE_CRITERIA[criterion]] for r in ("a", "b")}
+        best, runner = sorted(values, key=values.get, reverse=True)
+        m = ctx.spec.margins
+        gap = values[best] - values[runner]
+        need = length_gap_needed(values[best], values[runner], m.length_abs_m, m.length_rel)
+        if gap < need:
+            raise Reject("sizes_within_margin")
+        answer = Answer("choice", best, exact=values, unit="m", extra={"options": ["a", "b"], "criterion": criterion})
+        return Solved(answer, margin=float(gap - need), slots={"criterion_note": SIZE_NOTES[criterion]},
+                      balance_key=f"{criterion}:{best}", balance_values=(f"{criterion}:a", f"{criterion}:b"))
+
+    return steered(ctx, tuple(criteria), solve)[1]
 
 
 DIMENSION_WORDS = {
@@ -259,15 +263,18 @@ def nearer_pixel(ctx: TaskContext, cand: Candidate) -> Solved:
         raise Reject("depth_and_distance_disagree")
     if min(gaps) < 0:
         raise Reject("depths_within_margin")
-    criterion = str(ctx.rng.choice(["nearer", "farther"]))
-    chosen = min(dist, key=dist.get) if criterion == "nearer" else max(dist, key=dist.get)
     nearer, lower = min(dist, key=dist.get), max(points, key=lambda r: points[r][2])
     layout = LAYOUTS[0] if nearer == lower else LAYOUTS[1]  # balanced: no "lower is nearer" shortcut
     markers = {m.role: m for m in place_markers(ctx, cand)}
-    slots = {f"xy_{r}": f"[{markers[r].xy[0]}, {markers[r].xy[1]}]" for r in ("a", "b")}
-    slots["criterion_phrase"] = CRITERION_PHRASES[criterion]
-    slots["answer_point_color"] = markers[chosen].color
-    answer = Answer("point_choice", chosen, exact=z, unit="m" if ctx.scene.metric else None,
-                    extra={"options": ["a", "b"], "criterion": criterion})
-    return Solved(answer, margin=float(min(gaps)), slots=slots, balance_key=f"{criterion}:{chosen}:{layout}",
-                  balance_values=tuple(f"{criterion}:{r}:{k}" for r in ("a", "b") for k in LAYOUTS))
+
+    def solve(criterion: str) -> Solved:
+        chosen = nearer if criterion == "nearer" else max(dist, key=dist.get)
+        slots = {f"xy_{r}": f"[{markers[r].xy[0]}, {markers[r].xy[1]}]" for r in ("a", "b")}
+        slots["criterion_phrase"] = CRITERION_PHRASES[criterion]
+        slots["answer_point_color"] = markers[chosen].color
+        answer = Answer("point_choice", chosen, exact=z, unit="m" if ctx.scene.metric else None,
+                        extra={"options": ["a", "b"], "criterion": criterion})
+        return Solved(answer, margin=float(min(gaps)), slots=slots, balance_key=f"{criterion}:{chosen}:{layout}",
+                      balance_values=tuple(f"{criterion}:{r}:{k}" for r in ("a", "b") for k in LAYOUTS))
+
+    return steered(ctx, ("nearer", "farther"), solve)[1]
