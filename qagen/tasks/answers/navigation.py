@@ -39,7 +39,8 @@ def route_text(moves: list[Move]) -> str:
 
 
 def _floor(ctx: TaskContext, robot_radius_m: float, plan_margin_m: float, max_base_m: float):
-    """(footprints by object id, walker's free space, planning free space), memoised per task."""
+    """(footprints by object id, walker's free space, planning free space, where a route may
+    start: the planning space inset by START_INSET_M), memoised per task."""
     key = ("floor", robot_radius_m, plan_margin_m, max_base_m)
     if key not in ctx.cache:
         footprints = {}
@@ -50,14 +51,14 @@ def _floor(ctx: TaskContext, robot_radius_m: float, plan_margin_m: float, max_ba
         polygon = ctx.scene.room.floor_polygon
         walker = free_space(polygon, list(footprints.values()), robot_radius_m)
         planner = free_space(polygon, list(footprints.values()), robot_radius_m + plan_margin_m)
-        ctx.cache[key] = (footprints, walker, planner)
+        ctx.cache[key] = (footprints, walker, planner, planner.buffer(-START_INSET_M))
     return ctx.cache[key]
 
 
-def _start_pose(ctx: TaskContext, object_id: int, planner) -> tuple[np.ndarray, float]:
-    """The free point nearest to the start object's centre, facing that centre."""
+def _start_pose(ctx: TaskContext, object_id: int, inner) -> tuple[np.ndarray, float]:
+    """The point of `inner` (the planning free space, inset) nearest to the start object's centre,
+    facing that centre."""
     centre = ctx.centre(object_id)[:2]
-    inner = planner.buffer(-START_INSET_M)
     if inner.is_empty:
         raise Reject("no_free_floor")
     spot, _ = nearest_points(inner, Point(*centre))
@@ -71,12 +72,26 @@ def route_to_goal(ctx: TaskContext, cand: Candidate, robot_radius_m: float = 0.2
                   reach_m: float = 0.6, cell_m: float = 0.1, max_base_m: float = 1.0) -> Solved:
     """Moves from beside `start` (facing it) to within `reach_m` of `goal`; turns are multiples of
     45 degrees, forward lengths rounded to 0.1 m."""
-    footprints, walker, planner = _floor(ctx, robot_radius_m, plan_margin_m, max_base_m)
+    key = ("route", cand.object_id("start"), cand.object_id("goal"), robot_radius_m, plan_margin_m, reach_m, cell_m,
+           max_base_m)
+    if key not in ctx.cache:  # the route or the reason there is none: a pair asked again is not re-planned
+        try:
+            ctx.cache[key] = _route(ctx, cand, robot_radius_m, plan_margin_m, reach_m, cell_m, max_base_m)
+        except Reject as rej:
+            ctx.cache[key] = rej
+    if isinstance(ctx.cache[key], Reject):
+        raise Reject(ctx.cache[key].reason)
+    return ctx.cache[key]
+
+
+def _route(ctx: TaskContext, cand: Candidate, robot_radius_m: float, plan_margin_m: float, reach_m: float,
+           cell_m: float, max_base_m: float) -> Solved:
+    footprints, walker, planner, start_area = _floor(ctx, robot_radius_m, plan_margin_m, max_base_m)
     goal_id = cand.object_id("goal")
     goal = footprints.get(goal_id)
     if goal is None:
         raise Reject("goal_off_the_floor")
-    start_xy, heading = _start_pose(ctx, cand.object_id("start"), planner)
+    start_xy, heading = _start_pose(ctx, cand.object_id("start"), start_area)
     if goal.distance(Point(*start_xy)) <= reach_m:
         raise Reject("start_within_reach_of_goal")
     waypoints = grid_route(planner, start_xy, heading, goal, reach_m - ROUNDING_ALLOWANCE_M, cell_m)

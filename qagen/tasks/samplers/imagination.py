@@ -97,8 +97,10 @@ def _has_apart_pair(table: ViewTable, clips: np.ndarray, objects: int) -> np.nda
 @SAMPLERS.register("unique_label_objects")
 def unique_label_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     """Scene-level (no media): distinct objects whose labels are unique in the scene, in random roles."""
-    counts = Counter(o.label for o in ctx.scene.objects)
-    unique = [o.id for o in ctx.scene.objects if counts[o.label] == 1]
+    if "scene_unique_ids" not in ctx.cache:
+        counts = Counter(o.label for o in ctx.scene.objects)
+        ctx.cache["scene_unique_ids"] = [o.id for o in ctx.scene.objects if counts[o.label] == 1]
+    unique = ctx.cache["scene_unique_ids"]
     if len(unique) < len(roles):
         raise Reject("too_few_uniquely_labelled_objects")
     ids = ctx.rng.choice(unique, size=len(roles), replace=False)
