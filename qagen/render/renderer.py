@@ -46,8 +46,8 @@ def base_variables(fact: Fact, coordinates: bool) -> dict[str, Any]:
     """Template variables; `coordinates` False gives the shorter references answers use."""
     a = fact.answer
     out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects}
-    out["value"] = wording.number(a.value) if a.kind == "number" else spell(a.value, fact, coordinates)
     out["answer"] = spell(a.value, fact, coordinates)
+    out["value"] = wording.number(a.value) if a.kind == "number" else out["answer"]
     for key, val in fact.slots.items():
         out[key] = wording.number(val) if isinstance(val, (int, float)) else val
     for key in ("criterion", "label", "dimension"):
