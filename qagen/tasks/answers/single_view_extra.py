@@ -203,8 +203,8 @@ SIZE_NOTES = {
 
 @ANSWERS.register("larger_object")
 def larger_object(ctx: TaskContext, cand: Candidate, criteria: tuple[str, ...] = tuple(SIZE_CRITERIA)) -> Solved:
-    """Which of a, b is taller / longer / wider, when the gap passes the length margin (the
-    criterion steered to the answers the balance lacks)."""
+    """Which of a, b is taller / longer / wider, when the gap passes the length margin; the
+    criterion asked is steered to one that clears the margin and whose answer the balance lacks."""
     measured = {r: sizes(object_box_3d(ctx, cand.object_id(r))) for r in ("a", "b")}
 
     def solve(criterion: str) -> Solved:
