@@ -1,6 +1,8 @@
 """Single-view answers: depths, distances, sizes and relations of objects seen in one image."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from qagen.geometry.relations import compare_lengths, length_gap_needed, round_to, side
@@ -89,10 +91,30 @@ def relation_oo(ctx: TaskContext, cand: Candidate) -> Solved:
 
 @ANSWERS.register("closer_to_anchor")
 def closer_to_anchor(ctx: TaskContext, cand: Candidate) -> Solved:
-    """Which of b, c is closer to (or farther from) the anchor a."""
+    """Which of b, c is closer to (or farther from) the anchor a.
+
+    With markers on several images, objects marked on an image near the anchor's tend to be near
+    it in space (a clip's frames follow the camera), so the question's frame numbers would hint
+    at the answer. There the balance also spreads whether the answer is the option marked nearer
+    the anchor's image, and options marked equally far from it are turned away."""
     anchor = cand.object_id("a")
     distances = {r: centre_distance(ctx, anchor, cand.object_id(r)) for r in ("b", "c")}
-    return steered(ctx, ("closer", "farther"), lambda criterion: pick_extreme(ctx, distances, criterion))[1]
+    images = {r: cand.image_of(r) or 0 for r in ("a", "b", "c")}
+    gaps = {r: abs(images[r] - images["a"]) for r in ("b", "c")}
+    one_image = len(set(images.values())) == 1
+    if not one_image and gaps["b"] == gaps["c"]:
+        raise Reject("options_marked_equally_far_from_the_anchor")
+
+    def solve(criterion: str) -> Solved:
+        solved = pick_extreme(ctx, distances, criterion)
+        if one_image:
+            return solved
+        best = solved.answer.value
+        order = "near" if gaps[best] < gaps["c" if best == "b" else "b"] else "far"
+        return replace(solved, balance_key=f"{solved.balance_key}:{order}",
+                       balance_values=tuple(f"{k}:{o}" for k in solved.balance_values for o in ("near", "far")))
+
+    return steered(ctx, ("closer", "farther"), solve)[1]
 
 
 @ANSWERS.register("closest_to_camera")
