@@ -285,3 +285,19 @@ def test_a_formats_records_do_not_depend_on_the_other_formats_asked(clip_world_n
     alone = list(qagen.generate(scene, tasks=tasks, formats="select", seed=3))
     assert {qa.task for qa in alone} == set(tasks)
     assert [(qa.id, qa.question, qa.answer) for qa in alone] == [(qa.id, qa.question, qa.answer) for qa in every]
+
+
+def test_frame_numbers_do_not_tell_which_object_is_closer_to_the_anchor(world_records):
+    """In a clip, objects marked in frames near the anchor's frame tend to be near it in space; the
+    answer is the option marked nearer the anchor's frame as often as not."""
+    _, by_task = world_records
+    for fmt in ("fill", "select", "sentence"):
+        order = Counter()
+        for qa in (q for q in by_task["distance_infer_center_oo_video"] if q.format == fmt):
+            image = {m["role"]: m["image"] for m in qa.meta["markers"]}
+            best = qa.meta["answer"]["value"]
+            other = "c" if best == "b" else "b"
+            gap_best, gap_other = abs(image[best] - image["a"]), abs(image[other] - image["a"])
+            assert gap_best != gap_other
+            order[gap_best < gap_other] += 1
+        assert sum(order.values()) >= 4 and abs(order[True] - order[False]) <= 2, (fmt, order)
