@@ -121,6 +121,21 @@ def test_camera_rotation_select_distractors_differ_by_the_margin(small_records):
             assert -180 < a["yaw_deg"] <= 180
 
 
+def test_camera_rotation_distractors_are_other_frame_pairs_true_rotations(small_records, small_world):
+    """Select distractors are the rotations of other frame pairs of the capture (as plausible as
+    the truth), whenever enough of them differ from it by the margin."""
+    n = len(small_world.poses)
+    rotations = [{"yaw_deg": wrap(round_step(c["yaw_deg"], 5)), "pitch_deg": round_step(c["pitch_deg"], 5)}
+                 for c in (gt_change(small_world, f1, f2) for f1 in range(n) for f2 in range(n) if f1 != f2)]
+    from_pairs = 0
+    for qa in (q for q in small_records["camera_rotation"] if q.format == "select"):
+        answer = qa.meta["answer"]
+        distractors = [o for o in answer["options"] if o != answer["value"]]
+        assert all(a in rotations for a in answer["alternatives"])
+        from_pairs += all(d in answer["alternatives"] for d in distractors)
+    assert from_pairs >= 4
+
+
 def test_camera_motion_infer_projects_the_second_centre(walk_records, camera_world):
     K, W, H = camera_world.K, camera_world.width, camera_world.height
     assert len(walk_records) >= 12

@@ -4,15 +4,17 @@ camera_motion_infer), plus the `motion_labels` kind (SpatialVID's vocabulary, di
 other clips of the scene).
 
 Signed components are spelled as magnitudes with direction words ("0.4 m right", "yaw 30° left");
-a zero is spelled with the positive word. Vector distractors and false claims are drawn like the
-truth (see `exchangeable`) and differ from it, and from each other, by at least the task's margin
-in some component: 0.15 m (`margins.axis_m`) for translations, 10° (`margins.sector_deg`) for angles,
-100 of 1000 for image positions, the length margin for depths.
+a zero is spelled with the positive word. Vector distractors and false claims are the answers of
+other candidates of the task (`answer.extra["alternatives"]`, see answers.camera.with_alternatives)
+or, when too few of those differ enough, drawn like the truth (see `exchangeable`); either way they
+differ from the truth, and from each other, by at least the task's margin in some component:
+0.15 m (`margins.axis_m`) for translations, 10° (`margins.sector_deg`) for angles, 100 of 1000 for
+image positions, the length margin for depths.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -100,7 +102,18 @@ class SignedVector:
 
     components: tuple[Component, ...] = ()
 
-    def distractors(self, value: dict, k: int, rng: np.random.Generator, margins: Margins) -> Optional[list[dict]]:
+    def distractors(self, value: dict, k: int, rng: np.random.Generator, margins: Margins,
+                    alternatives: Sequence[dict] = ()) -> Optional[list[dict]]:
+        """k values apart from the truth and from each other by the margin: the answers of other
+        candidates of the task when enough of them are (in the order given, already random), else
+        values drawn like the truth (`exchangeable`)."""
+        picked: list[dict] = []
+        for other in alternatives:
+            if len(picked) < k and all(_differs(other, v, self.components, margins) for v in (value, *picked)):
+                picked.append(other)
+        if len(picked) == k:
+            return picked
+
         def perturb(centre: dict, rng: np.random.Generator) -> Optional[dict]:
             out = {c.name: c.perturbed(centre[c.name], rng, margins) for c in self.components}
             return out if all(c.valid(out[c.name]) for c in self.components) else None
@@ -111,13 +124,13 @@ class SignedVector:
         return exchangeable(value, perturb, differs, k, rng)
 
     def options(self, answer, fact, n, rank, rng, margins):
-        others = self.distractors(answer.value, n - 1, rng, margins)
+        others = self.distractors(answer.value, n - 1, rng, margins, answer.extra.get("alternatives", ()))
         if others is None:
             return None
         return others[:rank] + [answer.value] + others[rank:], rank
 
     def false_claim(self, answer, fact, rng, margins):
-        others = self.distractors(answer.value, 1, rng, margins)
+        others = self.distractors(answer.value, 1, rng, margins, answer.extra.get("alternatives", ()))
         return others[0] if others else None
 
 

@@ -3,6 +3,8 @@ second camera appears in the first image, and SpatialVID's motion labels."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -12,7 +14,7 @@ from qagen.geometry.camera_motion import (
 from qagen.geometry.relations import round_to
 from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre
-from qagen.registry import ANSWERS
+from qagen.registry import ANSWERS, SAMPLERS
 from qagen.tasks.answers.common import M_STEP
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
@@ -23,6 +25,8 @@ from qagen.tasks.samplers.camera import CLIP_GAPS, frame_pair
 DEG_STEP = 5.0
 OTHER_CLIPS = 40  # other clips drawn for distractor label lists
 CLIP_POOL = 200  # clips whose labels stand for the scene's distribution of clip labels
+ANSWER_POOL = 60  # other candidates whose answers stand for the task's distribution of answers
+ALTERNATIVES = 12  # of them kept with an answer, for its distractors
 
 
 def _change(ctx: TaskContext, cand: Candidate) -> dict[str, float]:
@@ -37,17 +41,49 @@ def _degrees(value: float, yaw: bool) -> float:
     return wrap_degrees(rounded) if yaw else rounded
 
 
+def with_alternatives(ctx: TaskContext, solved: Solved, compute: Callable[[Candidate], Solved]) -> Solved:
+    """The answer, with the values of other candidates of the task (drawn as its sampler draws
+    them, ANSWER_POOL once per task and format) in extra["alternatives"], ALTERNATIVES at most:
+    select distractors and false claims taken from them are as plausible as the truth, where
+    perturbed values (a 20° pitch change in a walk that hardly tilts) gave the truth away."""
+    if "answer_pool" not in ctx.state:
+        sampler, pool = SAMPLERS.get(ctx.spec.sampler), []
+        for _ in range(ANSWER_POOL):
+            try:
+                pool.append(compute(sampler(ctx, **ctx.spec.sampler_args)).answer.value)
+            except Reject:
+                continue
+        ctx.state["answer_pool"] = pool
+    pool = ctx.state["answer_pool"]
+    others = [pool[i] for i in ctx.rng.permutation(len(pool)) if pool[i] != solved.answer.value][:ALTERNATIVES]
+    return replace(solved, answer=replace(solved.answer, extra={**solved.answer.extra, "alternatives": others}))
+
+
 @ANSWERS.register("view_change")
 def view_change(ctx: TaskContext, cand: Candidate) -> Solved:
     """Translation (right, up, forward; m) of camera 2 in camera 1's viewer frame, pitch and yaw (deg)."""
-    exact = _change(ctx, cand)
-    value = {k: round_to(v, M_STEP) if k.endswith("_m") else _degrees(v, k == "yaw_deg") for k, v in exact.items()}
-    return Solved(Answer("vector", value, exact=exact, extra={"vector": "camera_motion"}))
+    return with_alternatives(ctx, _view_change(ctx, cand), lambda other: _view_change(ctx, other))
 
 
 @ANSWERS.register("camera_rotation")
 def camera_rotation(ctx: TaskContext, cand: Candidate) -> Solved:
     """Yaw (+ left) and pitch (+ up) change from image 1 to image 2, in degrees rounded to 5."""
+    return with_alternatives(ctx, _rotation(ctx, cand), lambda other: _rotation(ctx, other))
+
+
+@ANSWERS.register("camera_centre_projection")
+def camera_centre_projection(ctx: TaskContext, cand: Candidate) -> Solved:
+    """Where camera 2's centre projects in image 1 (0-1000) and its depth in camera 1 (m)."""
+    return with_alternatives(ctx, _projection(ctx, cand), lambda other: _projection(ctx, other))
+
+
+def _view_change(ctx: TaskContext, cand: Candidate) -> Solved:
+    exact = _change(ctx, cand)
+    value = {k: round_to(v, M_STEP) if k.endswith("_m") else _degrees(v, k == "yaw_deg") for k, v in exact.items()}
+    return Solved(Answer("vector", value, exact=exact, extra={"vector": "camera_motion"}))
+
+
+def _rotation(ctx: TaskContext, cand: Candidate) -> Solved:
     change = _change(ctx, cand)
     exact = {"yaw_deg": change["yaw_deg"], "pitch_deg": change["pitch_deg"]}
     value = {k: _degrees(v, k == "yaw_deg") for k, v in exact.items()}
@@ -56,9 +92,7 @@ def camera_rotation(ctx: TaskContext, cand: Candidate) -> Solved:
                   balance_key=turn, balance_values=("left", "right"))
 
 
-@ANSWERS.register("camera_centre_projection")
-def camera_centre_projection(ctx: TaskContext, cand: Candidate) -> Solved:
-    """Where camera 2's centre projects in image 1 (0-1000) and its depth in camera 1 (m)."""
+def _projection(ctx: TaskContext, cand: Candidate) -> Solved:
     first = ctx.scene.frames[cand.frames[0]]
     x, y, z = world_to_camera(camera_centre(ctx.c2w(cand.frames[1]))[None], first.c2w)[0]
     if z <= 0:
