@@ -14,7 +14,7 @@ from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.executors import run_local, run_ray
 from qagen.pipeline.manifest import build_manifest, write_manifest
 from qagen.pipeline.plan import RunPlan, ScenePointer, scale_for_total
-from qagen.pipeline.scene_job import SceneReport
+from qagen.pipeline.scene_job import SceneReport, shard_info
 from qagen.render.catalogue import template_dirs
 from qagen.scene.loaders import discover_scenes
 from qagen.specs.load import spec_dirs
@@ -69,7 +69,6 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
                      scene_limit: Optional[int] = None) -> dict:
     """Run the whole job; returns the manifest (also written to <out>/manifest.json)."""
     from qagen.writers import make_writer
-    from qagen.writers.shards import read_shard_info
 
     root = Path(data) if data is not None else demo_root()
     if not root.exists():
@@ -102,8 +101,7 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
     for name in plan.writers:
         writer = make_writer(name, root, plan.strip_meta, plan.sharegpt_style)
         for split in sorted({r.split for r in reports}, key=str):
-            shards = [read_shard_info(plan.out / r.shards[name], r.source, r.scene)
-                      for r in sorted(reports, key=lambda r: (r.source, r.scene))
+            shards = [shard_info(plan.out, r, name) for r in sorted(reports, key=lambda r: (r.source, r.scene))
                       if r.split == split and name in r.shards]
             writer.write_meta(plan.out / split if split else plan.out, shards, DATASET_NAME)
 

@@ -8,7 +8,7 @@ from collections import Counter
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.plan import RunPlan, ScenePointer, output_split
@@ -21,6 +21,9 @@ from qagen.scene.model import Scene
 from qagen.tasks.context import TaskContext
 from qagen.tasks.engine import sample_facts
 from qagen.tasks.fact import Reject
+
+if TYPE_CHECKING:
+    from qagen.writers.shards import ShardInfo
 
 REPORTS = ".reports"
 
@@ -38,6 +41,8 @@ class SceneReport:
     load_warnings: dict[str, int] = field(default_factory=dict)  # inconsistencies the loader tolerated
     refused: dict[str, dict[str, int]] = field(default_factory=dict)  # writer -> reason -> n
     shards: dict[str, str] = field(default_factory=dict)  # writer -> shard path (relative to out)
+    shard_lines: dict[str, int] = field(default_factory=dict)  # writer -> lines written
+    shard_columns: dict[str, list[str]] = field(default_factory=dict)  # writer -> top-level keys of its lines
     resumed: bool = False
 
 
@@ -133,5 +138,20 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     for shard, writer in zip(shards, writers):
         report.refused[writer.name] = dict(shard.rejected)
         report.shards[writer.name] = str(shard.path.relative_to(plan.out))
+        report.shard_lines[writer.name] = shard.info.count
+        report.shard_columns[writer.name] = sorted(shard.info.columns)
     write_report(done, report)
     return report
+
+
+def shard_info(out: Path, report: SceneReport, writer: str) -> ShardInfo:
+    """The shard a scene job wrote for a writer, as its report records it (reports from before
+    these fields existed: read back from the shard)."""
+    from qagen.writers.shards import ShardInfo, read_shard_info
+
+    path = out / report.shards[writer]
+    if writer not in report.shard_lines:
+        return read_shard_info(path, report.source, report.scene)
+    return ShardInfo(path, report.source, report.scene, report.shard_lines[writer],
+                     frozenset(report.shard_columns[writer]))
+

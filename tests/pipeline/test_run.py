@@ -61,6 +61,18 @@ def test_manifest_counts_match_the_shards(pipeline_root, tmp_path):
                     assert manifest["shortfall"][task][fmt][source]["requested"] == n
 
 
+def test_side_files_count_the_lines_the_shards_hold(pipeline_root, tmp_path):
+    """The writers' side files come from the scene reports (no shard is read back): the line count
+    InternVL's meta gives each shard is the number of lines in it."""
+    out = tmp_path / "out"
+    generate("--data", str(pipeline_root), "--tasks", SOME_TASKS, "--out", str(out))
+    meta = json.loads((out / "internvl" / "qagen.json").read_text())
+    assert meta
+    for entry in meta.values():
+        shard = Path(entry["annotation"])
+        assert entry["length"] == len(shard.read_text().splitlines()) > 0
+
+
 def test_capability_gap_is_reported_not_guessed(pipeline_root, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(pipeline_root / "room_0003", data / "room_0003")
