@@ -91,6 +91,22 @@ def strip_placeholders(text: Any, where: Where, what: str = "question") -> str:
     return stripped
 
 
+def question_and_answer(turns: Any, field: str, speaker_key: str, text_key: str, speakers: tuple[str, str],
+                        where: Where) -> tuple[str, str]:
+    """The question (placeholders stripped) and the answer of a one-question exchange: `field` holds
+    two dicts naming their speaker under `speaker_key` (the asker, then the answerer: `speakers`)
+    and their text under `text_key`."""
+    if not (isinstance(turns, list) and len(turns) == 2 and all(isinstance(t, dict) for t in turns)):
+        raise where.error(f"{field} should be one {speakers[0]} turn and one {speakers[1]} turn")
+    found = [t.get(speaker_key) for t in turns]
+    if found != list(speakers):
+        raise where.error(f"{field} come from {found}, expected {list(speakers)}")
+    answer = turns[1].get(text_key)
+    if not isinstance(answer, str):
+        raise where.error("the answer is not text")
+    return strip_placeholders(turns[0].get(text_key), where), strip_placeholders(answer, where, "answer")
+
+
 def scaled_ints(values: Any, size: int, where: Where, what: str) -> tuple[int, ...]:
     """`size` integers in 0-1000 (integral floats accepted), else a clear error."""
     if not isinstance(values, (list, tuple)) or len(values) != size:

@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image
 
 from qagen.convert.common import COLOURS, Where, check_keys, converted_meta, json_or_value, lettered_roles, \
-    media_path, read_json_list, strip_placeholders, to_scale
+    media_path, question_and_answer, read_json_list, to_scale
 from qagen.render.record import QA, Marker
 
 NAME = "spacevista"
@@ -100,13 +100,8 @@ def dialogue(messages: Any, where: Where) -> tuple[str, str, Optional[str]]:
     system = None
     if messages and messages[0].get("role") == "system":
         system, messages = messages[0].get("content"), messages[1:]
-    roles = [m.get("role") for m in messages]
-    if roles != ["user", "assistant"]:
-        raise where.error(f"messages come from {roles}, expected one user and one assistant turn")
-    answer = messages[1].get("content")
-    if not isinstance(answer, str):
-        raise where.error("the answer is not text")
-    return strip_placeholders(messages[0].get("content"), where), strip_placeholders(answer, where, "answer"), system
+    question, answer = question_and_answer(messages, "messages", "role", "content", ("user", "assistant"), where)
+    return question, answer, system
 
 
 def frame_list(record: dict, root: Path, where: Where) -> tuple[list[str], str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from qagen.convert.common import Where, check_keys, converted_meta, first_scene, json_or_value, lettered_roles, \
-    media_path, read_jsonl, scaled_ints, strip_placeholders
+    media_path, question_and_answer, read_jsonl, scaled_ints
 from qagen.render.record import QA, Marker
 from qagen.specs.schema import FORMATS
 from qagen.writers.internvl import MARKER_KEYS, is_wrapped
@@ -73,7 +73,8 @@ def to_qa(record: dict, where: Where, root: Path, source: str, fmt: str, qa_id: 
     task = record["type"]
     if not isinstance(task, str) or not task:
         raise where.error("type is not a task name")
-    question, answer = turns(record["conversations"], where)
+    question, answer = question_and_answer(record["conversations"], "conversations", "from", "value",
+                                           ("human", "gpt"), where)
     image = record.get("image", [])
     images = [media_path(p, root, where) for p in ([image] if isinstance(image, str) else image)] \
         if isinstance(image, (str, list)) else None
@@ -96,20 +97,6 @@ def to_qa(record: dict, where: Where, root: Path, source: str, fmt: str, qa_id: 
                               depth=depth or None)
     return QA(id=qa_id, task=task, format=fmt, source=source, scene=scene, question=question, answer=answer,
               images=tuple(images), media=media, markers=markers, meta=meta)
-
-
-def turns(conversations, where: Where) -> tuple[str, str]:
-    """The question (placeholders stripped) and the answer of a one-question conversation."""
-    if not (isinstance(conversations, list) and len(conversations) == 2
-            and all(isinstance(t, dict) for t in conversations)):
-        raise where.error("conversations should be one human turn and one gpt turn")
-    roles = [t.get("from") for t in conversations]
-    if roles != ["human", "gpt"]:
-        raise where.error(f"conversations come from {roles}, expected ['human', 'gpt']")
-    answer = conversations[1].get("value")
-    if not isinstance(answer, str):
-        raise where.error("the answer is not text")
-    return strip_placeholders(conversations[0].get("value"), where), strip_placeholders(answer, where, "answer")
 
 
 def parse_markers(record: dict, task: str, n_images: int, where: Where) -> tuple[Marker, ...]:
