@@ -162,9 +162,8 @@ def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndar
     if frame.instance_path is None:
         ids = _ids_from_boxes(scene, frame, depth_out)
     elif frame.instance_on_color:
-        K_depth, _ = frame.depth_grid()
         stored = read_instance(frame.instance_path, scene.instance_offset, tuple(frame.color_size))
-        ids = resample_by_homography(stored, frame.K_color @ np.linalg.inv(K_depth), size)
+        ids = resample_by_homography(stored, frame.mask_to_color(), size)
     else:
         ids = read_instance(frame.instance_path, scene.instance_offset, size)
     ids += 1

@@ -96,6 +96,11 @@ class Frame:
             return self.K_depth, size
         return np.diag([size[0] / self.color_size[0], size[1] / self.color_size[1], 1.0]) @ self.K_color, size
 
+    def mask_to_color(self) -> np.ndarray:
+        """Homography from depth / instance grid pixels to colour pixels: the two share the optical
+        centre, so it is K_color K_depth^-1."""
+        return self.K_color @ np.linalg.inv(self.depth_grid()[0])
+
 
 @dataclass
 class Scene:

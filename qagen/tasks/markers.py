@@ -16,7 +16,7 @@ from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import MarkerPlacement
 
 
-def mask_boxes(ctx: TaskContext, frame_pos: int, rows: np.ndarray) -> np.ndarray:
+def mask_boxes(ctx: TaskContext, rows: np.ndarray) -> np.ndarray:
     """Tight mask boxes of index rows, (N, 4) [x1, y1, x2, y2] in 0-1000 of the colour image."""
     return _row_markers(ctx)[1][np.atleast_1d(rows)]
 
@@ -62,11 +62,10 @@ def _row_markers(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
 
 def _to_colour_1000(ctx: TaskContext, frames: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Points (N, 2) on the mask grid of frames (N,) -> integers in 0-1000 of each colour image,
-    as FORMATS.md fixes. The mask grid and the colour image share the optical centre, so the map
-    is the homography K_color K_depth^-1 (kept per scene)."""
+    as FORMATS.md fixes, through each frame's Frame.mask_to_color homography (kept per scene)."""
     if "mask_to_colour" not in ctx.scene_memo:
         scene_frames = ctx.scene.frames
-        homography = np.stack([f.K_color @ np.linalg.inv(f.depth_grid()[0]) for f in scene_frames]).reshape(-1, 3, 3)
+        homography = np.stack([f.mask_to_color() for f in scene_frames]).reshape(-1, 3, 3)
         sizes = np.array([f.color_size for f in scene_frames], dtype=float).reshape(-1, 2)
         ctx.scene_memo["mask_to_colour"] = homography, sizes
     homography, sizes = ctx.scene_memo["mask_to_colour"]

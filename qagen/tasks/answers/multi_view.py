@@ -101,7 +101,7 @@ def box_in_second_view(ctx: TaskContext, cand: Candidate, distractors: int | Non
     target = cand.object_id("a")
     rows = ctx.visible_rows(second)
     objects = np.asarray(ctx.index.obs["object"])[rows]
-    boxes = mask_boxes(ctx, second, rows)
+    boxes = mask_boxes(ctx, rows)
     truth = boxes[objects == target][0]
     others = objects != target
     overlap = iou_with(truth, boxes)

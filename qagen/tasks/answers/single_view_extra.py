@@ -118,9 +118,9 @@ def object_box(ctx: TaskContext, cand: Candidate, min_distractors: Optional[int]
     IoU < 0.5 (at least select.options - 1 of them when the task has a select format)."""
     pos, object_id = cand.frames[0], cand.object_id("a")
     description, margin = describe(ctx, pos, object_id)
-    box = tuple(int(v) for v in mask_boxes(ctx, pos, ctx.row(pos, object_id))[0])
+    box = tuple(int(v) for v in mask_boxes(ctx, ctx.row(pos, object_id))[0])
     others = [int(i) for i in ctx.visible_objects(pos) if int(i) != object_id]
-    boxes = [tuple(int(v) for v in b) for b in mask_boxes(ctx, pos, np.array([ctx.row(pos, i) for i in others], dtype=np.int64))]
+    boxes = [tuple(int(v) for v in b) for b in mask_boxes(ctx, np.array([ctx.row(pos, i) for i in others], dtype=np.int64))]
     keep = [k for k, overlap in enumerate(iou_with(box, boxes)) if overlap < MAX_DISTRACTOR_IOU] if others else []
     if len(keep) < _needed_distractors(ctx, min_distractors):
         raise Reject("too_few_distractor_boxes")
