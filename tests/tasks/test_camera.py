@@ -407,3 +407,20 @@ def test_motion_label_distractors_are_other_clips_of_the_scene(small_records, sm
             assert options[ord(qa.answer) - ord("A")] == value and len({tuple(o) for o in options}) == 4
         if qa.format == "judge" and qa.answer == "No":
             assert qa.meta["answer"]["claim"] in others
+
+
+def test_long_captures_draw_sharing_pairs_by_rejection(small_world_native_dir, monkeypatch):
+    """Above PAIR_TABLE_LIMIT candidate pairs (the table grows with the square of the capture)
+    camera_pair draws and rejects; the pairs still share a visible object."""
+    from qagen.tasks.engine import sample_facts
+    from qagen.tasks.samplers import camera
+
+    monkeypatch.setattr(camera, "PAIR_TABLE_LIMIT", 0)
+    scene = load_scene(small_world_native_dir)
+    spec = catalogue.load().specs["camera_rotation"]
+    ctx = TaskContext(scene, SceneIndex.build(scene), spec, np.random.default_rng(3))
+    facts = sample_facts(ctx, 6)
+    assert len(facts) == 6 and ctx.cache[("sharing_pairs", 2, 12, 1)] is None
+    for fact in facts:
+        first, second = fact.frames
+        assert np.intersect1d(ctx.visible_objects(first), ctx.visible_objects(second)).size >= 1

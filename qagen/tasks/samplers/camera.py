@@ -11,6 +11,7 @@ from qagen.tasks.fact import Reject
 from qagen.tasks.samplers.multi_view import ViewTable
 
 CLIP_GAPS = {"min_gap": 2, "max_gap": 8}  # default frames between a clip's ends
+PAIR_TABLE_LIMIT = 200_000  # candidate frame pairs up to which pairs sharing objects are tabled
 
 
 def frame_pair(ctx: TaskContext, min_gap: int, max_gap: int) -> tuple[int, int]:
@@ -26,27 +27,39 @@ def frame_pair(ctx: TaskContext, min_gap: int, max_gap: int) -> tuple[int, int]:
 
 @SAMPLERS.register("camera_pair")
 def camera_pair(ctx: TaskContext, min_gap: int = 1, max_gap: int = 10, min_shared: int = 0) -> Candidate:
-    """Two images; with min_shared > 0 they must show at least that many common visible objects
-    (drawn among such pairs with frame_pair's odds, not by rejection: few pairs may qualify)."""
+    """Two images; with min_shared > 0 they must show at least that many common visible objects.
+    Such pairs are drawn from a table of them, with frame_pair's odds (few pairs may qualify), when
+    the capture has at most PAIR_TABLE_LIMIT candidate pairs; longer captures draw and reject."""
     if min_shared <= 0:
         return Candidate(frames=frame_pair(ctx, min_gap, max_gap), roles=())
-    pairs, odds = _sharing_pairs(ctx, min_gap, max_gap, min_shared)
+    table = _sharing_pairs(ctx, min_gap, max_gap, min_shared)
+    if table is None:
+        first, second = frame_pair(ctx, min_gap, max_gap)
+        if np.intersect1d(ctx.visible_objects(first), ctx.visible_objects(second)).size < min_shared:
+            raise Reject("too_few_shared_objects")
+        return Candidate(frames=(first, second), roles=())
+    pairs, odds = table
     if not len(pairs):
         raise Reject("too_few_shared_objects")
     first, second = (int(p) for p in pairs[int(ctx.rng.choice(len(pairs), p=odds))])
     return Candidate(frames=(first, second) if ctx.rng.random() < 0.5 else (second, first), roles=())
 
 
-def _sharing_pairs(ctx: TaskContext, min_gap: int, max_gap: int, min_shared: int) -> tuple[np.ndarray, np.ndarray]:
+def _sharing_pairs(ctx: TaskContext, min_gap: int, max_gap: int,
+                   min_shared: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Frame pairs (earlier, later) min_gap..max_gap apart showing >= min_shared common visible
-    objects, and the chance frame_pair would draw each, normalised (memoised per task)."""
+    objects, and the chance frame_pair would draw each, normalised (memoised per task); None when
+    the capture has more than PAIR_TABLE_LIMIT candidate pairs (the table grows with its square)."""
     key = ("sharing_pairs", min_gap, max_gap, min_shared)
     if key not in ctx.cache:
-        visible = ViewTable.of(ctx).visible.astype(np.int32)
-        n = len(visible)
+        n = len(ctx.scene.frames)
         gaps = range(min_gap, min(max_gap, n - 1) + 1)
         if not gaps:
             raise Reject("scene_too_short")
+        if sum(n - gap for gap in gaps) > PAIR_TABLE_LIMIT:
+            ctx.cache[key] = None
+            return None
+        visible = ViewTable.of(ctx).visible.astype(np.int32)
         pairs, odds = [np.empty((0, 2), int)], [np.empty(0)]
         for gap in gaps:
             firsts = np.flatnonzero((visible[:-gap] * visible[gap:]).sum(axis=1) >= min_shared)
