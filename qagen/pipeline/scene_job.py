@@ -71,12 +71,13 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             continue
         renderer = Renderer(spec, catalogue.templates[spec.name], scene)
         task_memo: dict = {}  # shared by the task's formats (TaskContext.cache)
+        task_seed = stream(plan.seed, scene.source, scene.id, spec.name)[0]
         rejections: Counter = Counter()
         for fmt in plan.formats_of(spec):
             n = plan.quota(scene.source, scene.id, spec, fmt)
             report.requested.setdefault(spec.name, {})[fmt] = n
             seed, rng = stream(plan.seed, scene.source, scene.id, spec.name, fmt)
-            ctx = TaskContext(scene, index, spec, rng, cache=task_memo, scene_memo=memo)
+            ctx = TaskContext(scene, index, spec, rng, cache=task_memo, scene_memo=memo, task_seed=task_seed)
             made = 0
             for fact in sample_facts(ctx, n):
                 try:

@@ -44,6 +44,11 @@ class Box:
         a, b = (float(self.size[i]) for i in horizontal_axes)
         return (max(a, b), min(a, b))
 
+    def sizes(self) -> dict[str, float]:
+        """TASKS.md sizes in metres: height (vertical), length / width (longer / shorter horizontal side)."""
+        length, width = self.horizontal_sides()
+        return {"height": self.vertical_extent(), "length": length, "width": width}
+
     def to_json(self) -> dict:
         return {
             "center": [float(v) for v in self.center],

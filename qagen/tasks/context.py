@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
@@ -43,6 +43,16 @@ class TaskContext:
     state: dict = field(default_factory=dict)  # per (scene, task, format): what depends on the format's RNG
     scene_memo: dict = field(default_factory=dict)  # per scene, shared by every task: depth maps, ...
     balancer: Any = None  # the engine's Balancer while this context samples
+    task_seed: int = 0  # per (scene, task), shared by its formats: seeds task_draws()
+
+    def task_draws(self) -> "TaskContext":
+        """A context for draws that stand for the task's distribution of answers (the pools that
+        distractors come from): seeded per task, not per format, so the formats share one pool in
+        `cache` instead of drawing their own. Same scene, index and memos; its own RNG and state."""
+        if "task_draws" not in self.cache:
+            self.cache["task_draws"] = replace(self, rng=np.random.default_rng(self.task_seed),
+                                               rejections=Counter(), state={}, balancer=None)
+        return self.cache["task_draws"]
 
     def wants(self, solved: Any) -> bool:
         """Whether the balancer would take this answer now: answer functions that make a free choice

@@ -43,18 +43,18 @@ def _degrees(value: float, yaw: bool) -> float:
 
 def with_alternatives(ctx: TaskContext, solved: Solved, compute: Callable[[Candidate], Solved]) -> Solved:
     """The answer, with the values of other candidates of the task (drawn as its sampler draws
-    them, ANSWER_POOL once per task and format) in extra["alternatives"], ALTERNATIVES at most:
-    select distractors and false claims taken from them are as plausible as the truth, where
-    perturbed values (a 20° pitch change in a walk that hardly tilts) gave the truth away."""
-    if "answer_pool" not in ctx.state:
-        sampler, pool = SAMPLERS.get(ctx.spec.sampler), []
+    them, ANSWER_POOL once per task) in extra["alternatives"], ALTERNATIVES at most: select
+    distractors and false claims taken from them are as plausible as the truth, where perturbed
+    values (a 20° pitch change in a walk that hardly tilts) gave the truth away."""
+    if "answer_pool" not in ctx.cache:
+        draws, sampler, pool = ctx.task_draws(), SAMPLERS.get(ctx.spec.sampler), []
         for _ in range(ANSWER_POOL):
             try:
-                pool.append(compute(sampler(ctx, **ctx.spec.sampler_args)).answer.value)
+                pool.append(compute(sampler(draws, **ctx.spec.sampler_args)).answer.value)
             except Reject:
                 continue
-        ctx.state["answer_pool"] = pool
-    pool = ctx.state["answer_pool"]
+        ctx.cache["answer_pool"] = pool
+    pool = ctx.cache["answer_pool"]
     others = [pool[i] for i in ctx.rng.permutation(len(pool)) if pool[i] != solved.answer.value][:ALTERNATIVES]
     return replace(solved, answer=replace(solved.answer, extra={**solved.answer.extra, "alternatives": others}))
 
@@ -123,19 +123,21 @@ def _labels_between(ctx: TaskContext, first: int, last: int,
 
 def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[list[list[str]], np.ndarray]:
     """The unambiguous label lists of CLIP_POOL clips drawn as the sampler draws them, distinct,
-    with how often each came up; drawn once per task and format."""
-    if "clip_label_pool" not in ctx.state:
+    with how often each came up; drawn once per task."""
+    key = ("clip_label_pool", thresholds)
+    if key not in ctx.cache:
+        draws = ctx.task_draws()
         gaps = {k: v for k, v in ctx.spec.sampler_args.items() if k in ("min_gap", "max_gap")}
         counts: Counter = Counter()
         for _ in range(CLIP_POOL):
             try:
-                call = _labels_between(ctx, *frame_pair(ctx, **{**CLIP_GAPS, **gaps}), thresholds)[2]
+                call = _labels_between(draws, *frame_pair(draws, **{**CLIP_GAPS, **gaps}), thresholds)[2]
             except Reject:
                 continue
             if not call.ambiguous:
                 counts[call.labels] += 1
-        ctx.state["clip_label_pool"] = [list(labels) for labels in counts], np.array(list(counts.values()), float)
-    return ctx.state["clip_label_pool"]
+        ctx.cache[key] = [list(labels) for labels in counts], np.array(list(counts.values()), float)
+    return ctx.cache[key]
 
 
 def _other_clip_labels(ctx: TaskContext, truth: list[str], thresholds: MotionThresholds) -> list[list[str]]:

@@ -187,12 +187,6 @@ def object_box_3d(ctx: TaskContext, object_id: int) -> Box:
     return ctx.box(object_id) if ctx.index is not None else ctx.scene.object(object_id).box
 
 
-def sizes(box: Box) -> dict[str, float]:
-    """TASKS.md sizes in metres: height (vertical), length / width (longer / shorter horizontal side)."""
-    length, width = box.horizontal_sides()
-    return {"height": box.vertical_extent(), "length": length, "width": width}
-
-
 SIZE_CRITERIA = {"taller": "height", "longer": "length", "wider": "width"}
 SIZE_NOTES = {
     "taller": "Height is an object's vertical extent.",
@@ -205,7 +199,7 @@ SIZE_NOTES = {
 def larger_object(ctx: TaskContext, cand: Candidate, criteria: tuple[str, ...] = tuple(SIZE_CRITERIA)) -> Solved:
     """Which of a, b is taller / longer / wider, when the gap passes the length margin; the
     criterion asked is steered to one that clears the margin and whose answer the balance lacks."""
-    measured = {r: sizes(object_box_3d(ctx, cand.object_id(r))) for r in ("a", "b")}
+    measured = {r: object_box_3d(ctx, cand.object_id(r)).sizes() for r in ("a", "b")}
 
     def solve(criterion: str) -> Solved:
         values = {r: measured[r][SIZE_CRITERIA[criterion]] for r in ("a", "b")}
@@ -235,7 +229,7 @@ def object_dimension(ctx: TaskContext, cand: Candidate,
                      dimensions: tuple[str, ...] = ("longest", "height", "width")) -> Solved:
     """One dimension of object a in cm: the longest side of its box, its height or its width."""
     dimension = str(ctx.rng.choice(list(dimensions)))
-    measured = sizes(object_box_3d(ctx, cand.object_id("a")))
+    measured = object_box_3d(ctx, cand.object_id("a")).sizes()
     exact = max(measured.values()) if dimension == "longest" else measured[dimension]
     answer = Answer("number", round_to(exact * 100, CM_STEP), exact=exact * 100, unit="cm",
                     extra={"dimension": dimension})
