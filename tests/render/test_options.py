@@ -27,6 +27,25 @@ def test_numeric_options_keep_margin_and_rank(value, rank):
         assert b - a >= max(0.15, 0.1 * min(a, b)) - 1e-9
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_object_sizes_get_options_only_where_the_truth_fits_every_rank(seed):
+    """A label predicts an object's size; were small objects offered only at the ranks they fit
+    (a 12 cm cup always option A), the label would give the letter away."""
+    rng = np.random.default_rng(seed)
+    vector, scalar = KINDS.get("vector")(), KINDS.get("number")()
+    for length in (8.0, 12.0, 16.0, 17.0, 25.0, 60.0, 180.0):
+        answer = Answer("vector", {"length_cm": length, "width_cm": length / 2, "height_cm": 30.0}, unit="cm")
+        number = Answer("number", length, unit="cm")
+        found = [(vector.options(answer, None, 4, rank, rng, MARGINS), scalar.options(number, None, 4, rank, rng, MARGINS))
+                 for rank in range(4)]
+        if length < 17.0:  # three smaller sizes a margin apart cannot always be drawn below it
+            assert all(v is None and n is None for v, n in found), length
+            continue
+        for rank, (v, n) in enumerate(found):
+            assert v[1] == rank and v[0][rank] == answer.value and n[1] == rank and n[0][rank] == length
+            assert [o["length_cm"] for o in v[0]] == sorted(o["length_cm"] for o in v[0])
+
+
 def test_counts_allow_zero_but_never_negative():
     rng = np.random.default_rng(0)
     options = numeric_options(1, "count", 4, 1, rng, MARGINS)

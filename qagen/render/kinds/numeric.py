@@ -2,6 +2,11 @@
 margin of it, shown in ascending order with the truth at a requested rank, so neither the letter
 nor the rank of the true value gives the answer away.
 
+Object sizes (cm) are asked with options only when the truth could sit at every rank: a 12 cm cup
+has no room for three smaller sizes a margin apart, so it would always be option A, and the label
+in the question (cup) would give the letter away. Other quantities (distances, depths) are not
+predicted by the question's words, so a small one simply takes a rank it fits.
+
 Counts are the exception (see count_options): most counted labels appear once or twice, so an
 ascending ladder of positive counts cannot put a 1 or a 2 at a late rank, and the letter would
 follow the count."""
@@ -23,6 +28,8 @@ from qagen.tasks.fact import Answer, Fact
 ABS_GAP = {"cm": 5.0, "m2": 1.0, "count": 1.0, "deg": 10.0}
 STEP = {"m": 0.1, "cm": 1.0, "m2": 0.1, "count": 1.0, "deg": 5.0}
 FLOOR = {"count": 0.0}  # smallest option value; elsewhere one rounding step
+LOG_RATIO = (0.18, 0.45)  # range of the log ratio between neighbouring options
+SIZE_UNIT = "cm"  # object sizes: the label predicts them (see fits_every_rank)
 
 
 def _gap(value: float, unit: str, margins: Margins) -> float:
@@ -38,7 +45,7 @@ def numeric_ladder(value: float, unit: str, below: int, above: int, rng: np.rand
     for direction, count in ((-1, below), (1, above)):
         current = value
         for _ in range(count):
-            ratio = math.exp(rng.uniform(0.18, 0.45))
+            ratio = math.exp(rng.uniform(*LOG_RATIO))
             gap = _gap(current, unit, margins)
             if direction > 0:
                 candidate = max(current * ratio, current + gap)
@@ -52,8 +59,20 @@ def numeric_ladder(value: float, unit: str, below: int, above: int, rng: np.rand
     return sorted(out + [value])
 
 
+def fits_every_rank(value: float, unit: str, n: int, margins: Margins) -> bool:
+    """Whether n - 1 options below the truth exist whatever ratios are drawn: the steepest
+    descent (largest ratio, at least the margin per step) stays at or above the floor."""
+    floor, current = FLOOR.get(unit, STEP.get(unit, 0.1)), value
+    for _ in range(n - 1):
+        current = round_to(min(current / math.exp(LOG_RATIO[1]), current - _gap(current, unit, margins)),
+                           STEP.get(unit, 0.1))
+    return current >= floor
+
+
 def numeric_options(value: float, unit: str, n: int, rank: int, rng: np.random.Generator,
                     margins: Margins) -> Optional[list[float]]:
+    if unit == SIZE_UNIT and not fits_every_rank(value, unit, n, margins):
+        return None
     for _ in range(8):
         ladder = numeric_ladder(value, unit, rank, n - 1 - rank, rng, margins)
         if ladder is not None:
@@ -109,7 +128,7 @@ def dimension_options(value: dict, n: int, rank: int, rng: np.random.Generator,
                       margins: Margins) -> Optional[list[dict]]:
     """Whole-object scalings of the true (L, W, H), ordered by size, the truth at `rank`."""
     length = value["length_cm"]
-    ladder = numeric_options(length, "cm", n, rank, rng, margins)
+    ladder = numeric_options(length, SIZE_UNIT, n, rank, rng, margins)
     if ladder is None:
         return None
     return [value if v == length else scale_dimensions(value, v / length) for v in ladder]
