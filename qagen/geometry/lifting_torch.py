@@ -51,14 +51,16 @@ class _Accumulators:
 def lift_torch(batch: LiftBatch, backend: str) -> RawStats:
     device = torch.device("cpu" if backend == "torch" else "cuda")
     depth, ids = _tensor(batch.depth, device), _tensor(batch.ids, device)
-    validate_ids(ids, batch.n_objects)
     params = _frame_params(batch, device)
     centre_q = torch.as_tensor(batch.centre_q, device=device)
-    if backend == "triton":
-        acc = _accumulate_triton(depth, ids, params, centre_q)
-        bins = _MedianBins.of(acc)
+    if backend == "triton":  # the stats kernel checks the ids as it reads them (out of range: skipped, counted)
+        acc, bad_ids = _accumulate_triton(depth, ids, params, centre_q)
+        bins = _MedianBins.of(acc, bad_ids)
+        if bins.bad_ids:
+            validate_ids(ids, batch.n_objects)
         hist = _depth_histogram_triton(depth, ids, bins, batch.n_objects)
     else:
+        validate_ids(ids, batch.n_objects)
         acc, cell, z = _accumulate_plain(depth, ids, params, centre_q)
         bins = _MedianBins.of(acc)
         hist = _depth_histogram_plain(cell, z, bins)
@@ -156,19 +158,24 @@ class _MedianBins:
     width: torch.Tensor  # (n,) float32 bin width
     inv_width: torch.Tensor  # (n,) float32, 0 where the span is 0
     rows: int
+    bad_ids: int = 0  # ids out of range seen by the stats kernel
 
     @classmethod
-    def of(cls, acc: _Accumulators) -> "_MedianBins":
+    def of(cls, acc: _Accumulators, bad_ids: torch.Tensor | None = None) -> "_MedianBins":
         present = acc.valid > 0
         width = torch.where(present, (acc.zmax - acc.zmin) / MEDIAN_BINS, 0.0)
         inv_width = torch.where(width > 0, 1.0 / width, 0.0)
         slot = torch.cumsum(present, 0) - 1
-        return cls(present, slot, acc.zmin, width, inv_width, int(present.sum()))
+        counts = [slot[-1:] + 1 if len(slot) else slot.new_zeros(1)]
+        if bad_ids is not None:
+            counts.append(bad_ids.to(slot.dtype))
+        rows, *bad = torch.cat(counts).tolist()  # one wait for the device
+        return cls(present, slot, acc.zmin, width, inv_width, int(rows), int(bad[0]) if bad else 0)
 
     def medians(self, hist: torch.Tensor, acc: _Accumulators) -> torch.Tensor:
         """Lower medians per cell (float64, NaN where no valid depth) from the filled histogram."""
-        cum = hist.reshape(self.rows, MEDIAN_BINS).cumsum(1)
-        k = (acc.valid[self.present].long() - 1) // 2
+        cum = hist.reshape(self.rows, MEDIAN_BINS).cumsum(1, dtype=torch.int32)
+        k = ((acc.valid[self.present] - 1) // 2).to(torch.int32)
         index = torch.searchsorted(cum, k[:, None], right=True)[:, 0]
         zmin = acc.zmin[self.present].double()
         value = zmin + (index + 0.5) * self.width[self.present].double()
@@ -194,23 +201,24 @@ def _raw_stats(batch: LiftBatch, acc: _Accumulators, median, ids, centre_q) -> R
     under = ids[cells // O, row.clamp(0, H - 1), col.clamp(0, W - 1)]
     hit = on_image & (under == cells % O)
 
-    def host(tensor: torch.Tensor, *tail: int) -> np.ndarray:
-        return tensor.cpu().numpy().reshape(B, O, *tail)
-
+    # two copies to the host (integers, floats) instead of one per field
+    ints = torch.cat([acc.pixels[:, None], acc.valid[:, None], acc.bbox, hit[:, None], nearest[:, None]], 1)
+    floats = torch.cat([acc.sums, acc.pmin.double(), acc.pmax.double(), median[:, None]], 1)
+    ints, floats = ints.cpu().numpy().reshape(B, O, -1), floats.cpu().numpy().reshape(B, O, -1)
     return RawStats(
-        pixels=host(acc.pixels),
-        valid_pixels=host(acc.valid),
-        bbox=host(acc.bbox, 4),
-        sums=host(acc.sums, 3),
-        pmin=host(acc.pmin, 3),
-        pmax=host(acc.pmax, 3),
-        depth_median=host(median),
-        nearest=host(nearest),
-        centre_hit=host(hit) & batch.centre_ok,
+        pixels=ints[..., 0],
+        valid_pixels=ints[..., 1],
+        bbox=ints[..., 2:6],
+        sums=floats[..., 0:3],
+        pmin=floats[..., 3:6],
+        pmax=floats[..., 6:9],
+        depth_median=floats[..., 9],
+        nearest=ints[..., 7],
+        centre_hit=ints[..., 6].astype(bool) & batch.centre_ok,
     )
 
 
-def _accumulate_triton(depth, ids, params, centre_q) -> _Accumulators:
+def _accumulate_triton(depth, ids, params, centre_q) -> tuple[_Accumulators, torch.Tensor]:
     B, H, W = depth.shape
     O = centre_q.shape[1]
     n = B * O
@@ -226,13 +234,14 @@ def _accumulate_triton(depth, ids, params, centre_q) -> _Accumulators:
         zmax=torch.full((n,), float("-inf"), dtype=torch.float32, device=dev),
         key=torch.full((n,), KEY_NONE, dtype=torch.int64, device=dev),
     )
+    bad_ids = torch.zeros(1, dtype=torch.int32, device=dev)
     grid = (B, triton.cdiv(H, TILE_H), triton.cdiv(W, TILE_W))
     _stats_kernel[grid](
         depth, ids, params, centre_q.contiguous(),
-        acc.pixels, acc.valid, acc.bbox, acc.sums, acc.pmin, acc.pmax, acc.zmin, acc.zmax, acc.key,
+        acc.pixels, acc.valid, acc.bbox, acc.sums, acc.pmin, acc.pmax, acc.zmin, acc.zmax, acc.key, bad_ids,
         H, W, O, SUB=SUBPIXELS, PIXEL_BITS=PIXEL_BITS, TILE_H=TILE_H, TILE_W=TILE_W, num_warps=NUM_WARPS,
     )  # fmt: skip
-    return acc
+    return acc, bad_ids
 
 
 def _depth_histogram_triton(depth, ids, bins: _MedianBins, O: int) -> torch.Tensor:
@@ -275,11 +284,16 @@ if triton is not None:
     @triton.jit
     def _stats_kernel(
         depth_ptr, ids_ptr, params_ptr, centre_ptr,
-        pixels_ptr, valid_ptr, bbox_ptr, sums_ptr, pmin_ptr, pmax_ptr, zmin_ptr, zmax_ptr, key_ptr,
+        pixels_ptr, valid_ptr, bbox_ptr, sums_ptr, pmin_ptr, pmax_ptr, zmin_ptr, zmax_ptr, key_ptr, bad_ptr,
         H, W, O, SUB: tl.constexpr, PIXEL_BITS: tl.constexpr, TILE_H: tl.constexpr, TILE_W: tl.constexpr,
     ):  # fmt: skip
         b = tl.program_id(0)
         rows, cols, pix, ids, z = _load_tile(depth_ptr, ids_ptr, b, H, W, TILE_H, TILE_W)
+        bad = (ids < -1) | (ids >= O)
+        n_bad = _sum2(bad.to(tl.int32))
+        if n_bad > 0:  # never indexes per-object arrays with them; the host reports the range
+            tl.atomic_add(bad_ptr, n_bad)
+            ids = tl.where(bad, -1, ids)
         has_depth = (z > 0) & (z < float("inf"))
         u = cols.to(tl.float32) + 0.5
         v = rows.to(tl.float32) + 0.5
@@ -324,7 +338,7 @@ if triton is not None:
     ):  # fmt: skip
         b = tl.program_id(0)
         rows, cols, pix, ids, z = _load_tile(depth_ptr, ids_ptr, b, H, W, TILE_H, TILE_W)
-        lifted = (ids >= 0) & (z > 0) & (z < float("inf"))
+        lifted = (ids >= 0) & (ids < O) & (z > 0) & (z < float("inf"))
         cell = b.to(tl.int64) * O + ids
         slot = tl.load(slot_ptr + cell, mask=lifted, other=0)
         zmin = tl.load(zmin_ptr + cell, mask=lifted, other=0.0)

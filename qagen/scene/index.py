@@ -26,7 +26,7 @@ from qagen.geometry.lifting import (
 )
 from qagen.geometry.boxes3d import label_points_in_boxes
 from qagen.geometry.projection import backproject_pixels, box_truncation
-from qagen.scene.io import read_frame_depth, read_instance, resample_by_homography
+from qagen.scene.io import instance_table, read_frame_depth, read_instance, read_instance_values, resample_by_homography
 from qagen.scene.model import Box, Frame, Scene
 
 REFERENCE_AREA = 640 * 480  # min_pixels is given at this mask area and scaled with the real one
@@ -164,8 +164,11 @@ def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndar
     elif frame.instance_on_color:
         stored = read_instance(frame.instance_path, scene.instance_offset, tuple(frame.color_size))
         ids = resample_by_homography(stored, frame.mask_to_color(), size)
-    else:
-        ids = read_instance(frame.instance_path, scene.instance_offset, size)
+    else:  # the common case: stored values to dense indices in one gather
+        stored = read_instance_values(frame.instance_path, size)
+        dense = table[np.clip(instance_table(scene.instance_offset, stored.dtype.itemsize) + 1, 0, len(table) - 1)]
+        np.take(dense, stored, out=ids_out)
+        return
     ids += 1
     np.clip(ids, 0, len(table) - 1, out=ids)
     np.take(table, ids, out=ids_out)

@@ -6,6 +6,8 @@ PIL traceback. Loaders read headers here at load time; lifting reads pixels here
 """
 from __future__ import annotations
 
+import functools
+
 import importlib
 import os
 import zipfile
@@ -93,13 +95,22 @@ def read_depth(
             raise InputError(path, f"depth must be a 16-bit single-channel PNG, found PIL mode {image.mode!r}")
         _check_size(path, "depth", image.size, expected_size, expected_from)
         stored = _pixels(image, path, "depth")
-    return (stored.astype(np.float32) / np.float32(scale)).astype(np.float32)
+    return np.divide(stored, np.float32(scale), dtype=np.float32)
 
 
 def read_instance(
     path: str | Path, offset: int, expected_size: Optional[Size] = None, *, expected_from: str = "the depth image"
 ) -> np.ndarray:
     """Object ids, int32 (H, W), -1 where no object: stored 0 means none, stored v means id v - offset."""
+    stored = read_instance_values(path, expected_size, expected_from=expected_from)
+    return instance_table(offset, stored.dtype.itemsize)[stored]
+
+
+def read_instance_values(
+    path: str | Path, expected_size: Optional[Size] = None, *, expected_from: str = "the depth image"
+) -> np.ndarray:
+    """The stored values of an 8- or 16-bit instance mask (H, W), checked like `read_instance`:
+    for callers that map them through their own table (`instance_table` composed with theirs)."""
     path = Path(path)
     with _open_image(path, "instance mask") as image:
         if image.mode not in _INSTANCE_MODES:
@@ -107,8 +118,17 @@ def read_instance(
                 path, f"instance mask must be an 8- or 16-bit single-channel PNG, found PIL mode {image.mode!r}"
             )
         _check_size(path, "instance mask", image.size, expected_size, expected_from)
-        stored = _pixels(image, path, "instance mask").astype(np.int32)
-    return np.where(stored == 0, -1, stored - offset).astype(np.int32)
+        return _pixels(image, path, "instance mask")
+
+
+@functools.lru_cache(maxsize=8)
+def instance_table(offset: int, itemsize: int) -> np.ndarray:
+    """Object id of every value an 8- or 16-bit mask can store (0 -> -1, v -> v - offset), int32:
+    one gather decodes a whole mask."""
+    table = np.arange(1 << (8 * itemsize), dtype=np.int32) - np.int32(offset)
+    table[0] = -1
+    table.setflags(write=False)
+    return table
 
 
 def read_color(
