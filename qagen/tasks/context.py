@@ -62,6 +62,11 @@ class TaskContext:
             return True
         return self.balancer.wants(key, solved.balance_values)
 
+    def pick(self, options):
+        """One element of a sequence, uniformly: what rng.choice(options) draws (the same stream),
+        without its overhead (it runs thousands of times per scene)."""
+        return options[int(self.rng.integers(len(options)))]
+
     def box(self, object_id: int) -> Box:
         return self.index.boxes[object_id]
 

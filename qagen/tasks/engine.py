@@ -47,9 +47,13 @@ class Balancer:
 
 
 def _visible_labels(ctx: TaskContext, frames: tuple[int, ...]) -> Counter:
-    """Label counts over the objects visible in any of the frames (each object counted once)."""
-    ids = set().union(*(ctx.visible_objects(pos).tolist() for pos in frames))
-    return Counter(ctx.label(i) for i in ids)
+    """Label counts over the objects visible in any of the frames (each object counted once);
+    memoised per frame set, which facts of a task often share."""
+    key = ("visible_labels", frozenset(frames))
+    if key not in ctx.cache:
+        ids = set().union(*(ctx.visible_objects(pos).tolist() for pos in frames))
+        ctx.cache[key] = Counter(ctx.label(i) for i in ids)
+    return ctx.cache[key]
 
 
 def scene_labels(ctx: TaskContext) -> Counter:

@@ -10,6 +10,8 @@ marker whose role is listed there is placed on that pixel's centre (rule "pixel"
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from qagen.tasks.context import Candidate, TaskContext
@@ -18,7 +20,7 @@ from qagen.tasks.fact import MarkerPlacement
 
 def mask_boxes(ctx: TaskContext, rows: np.ndarray) -> np.ndarray:
     """Tight mask boxes of index rows, (N, 4) [x1, y1, x2, y2] in 0-1000 of the colour image."""
-    return _row_markers(ctx)[1][np.atleast_1d(rows)]
+    return _row_markers(ctx).boxes[np.atleast_1d(rows)]
 
 
 def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, ...]:
@@ -33,21 +35,30 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
         object_id, image = cand.object_id(spec.role), cand.image_of(spec.role)
         if image is None:
             image = 0
-        frame_pos = cand.frames[image]
-        row = ctx.row(frame_pos, object_id)
+        row = ctx.row(cand.frames[image], object_id)
+        markers = _row_markers(ctx)
         if spec.kind == "point":
-            x, y = _row_markers(ctx)[0][row]
-            rule = "centre" if bool(ctx.index.obs["centre_on_mask"][row]) else "nearest"
-            placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=(int(x), int(y)), rule=rule))
+            rule = "centre" if markers.centre_on_mask[row] else "nearest"
+            placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=markers.point_tuples[row], rule=rule))
         else:
-            box = tuple(int(v) for v in _row_markers(ctx)[1][row])
-            placed.append(MarkerPlacement(spec.role, "box", spec.color, image, box=box, rule="mask_box"))
+            placed.append(MarkerPlacement(spec.role, "box", spec.color, image, box=markers.box_tuples[row], rule="mask_box"))
     return tuple(placed)
 
 
-def _row_markers(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
-    """Every index row's point marker (N, 2) and mask box (N, 4) in 0-1000 of its colour image,
-    carried over from the mask grid in one vectorised pass per scene."""
+@dataclass(frozen=True)
+class RowMarkers:
+    """Every index row's point marker and mask box in 0-1000 of its colour image, as arrays (for
+    vectorised use) and as Python tuples (for the one-row lookups of every fact)."""
+
+    points: np.ndarray  # (N, 2) int
+    boxes: np.ndarray  # (N, 4) int
+    point_tuples: list[tuple[int, int]]
+    box_tuples: list[tuple[int, int, int, int]]
+    centre_on_mask: list[bool]
+
+
+def _row_markers(ctx: TaskContext) -> RowMarkers:
+    """The scene's RowMarkers, carried over from the mask grid in one vectorised pass per scene."""
     if "row_markers" not in ctx.scene_memo:
         obs = ctx.index.obs
         frames = obs["frame"]
@@ -56,7 +67,11 @@ def _row_markers(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
         points = _to_colour_1000(ctx, frames, xy)
         low = _to_colour_1000(ctx, frames, np.stack([obs["x1"], obs["y1"]], axis=-1))
         high = _to_colour_1000(ctx, frames, np.stack([obs["x2"] + 1, obs["y2"] + 1], axis=-1))
-        ctx.scene_memo["row_markers"] = points, np.concatenate([low, high], axis=-1)
+        boxes = np.concatenate([low, high], axis=-1)
+        ctx.scene_memo["row_markers"] = RowMarkers(
+            points, boxes, [tuple(p) for p in points.tolist()], [tuple(b) for b in boxes.tolist()],
+            np.asarray(obs["centre_on_mask"], dtype=bool).tolist(),
+        )
     return ctx.scene_memo["row_markers"]
 
 

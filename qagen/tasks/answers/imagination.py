@@ -64,7 +64,7 @@ def _relation(ctx: TaskContext, calls: list[tuple[str, float]], slots: list[str]
     words = [w for w, _ in calls]
     if not any(words):
         raise Reject("all_relations_indistinguishable")
-    parts = [words[slots.index(s)] or str(ctx.rng.choice(SLOT_WORDS[s])) for s in balanced]
+    parts = [words[slots.index(s)] or str(ctx.pick(SLOT_WORDS[s])) for s in balanced]
     answer = Answer("relation", words, exact={k: float(v) for k, v in exact.items()},
                     extra={"slots": list(slots), "viewer": OBSERVER})
     return Solved(

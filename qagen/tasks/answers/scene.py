@@ -21,7 +21,7 @@ def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Sol
             seen[int(oid)] = True
     if not seen:
         raise Reject("nothing_visible")
-    label = str(ctx.rng.choice(sorted({ctx.label(i) for i in seen})))
+    label = str(ctx.pick(sorted({ctx.label(i) for i in seen})))
     instances = [i for i in seen if ctx.label(i) == label]
     # An instance of the label glimpsed in the clip but never clearly visible makes the count ambiguous.
     clip = np.isin(np.asarray(obs["frame"]), cand.frames)

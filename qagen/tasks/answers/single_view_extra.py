@@ -228,7 +228,7 @@ DIMENSION_WORDS = {
 def object_dimension(ctx: TaskContext, cand: Candidate,
                      dimensions: tuple[str, ...] = ("longest", "height", "width")) -> Solved:
     """One dimension of object a in cm: the longest side of its box, its height or its width."""
-    dimension = str(ctx.rng.choice(list(dimensions)))
+    dimension = str(ctx.pick(list(dimensions)))
     measured = object_box_3d(ctx, cand.object_id("a")).sizes()
     exact = max(measured.values()) if dimension == "longest" else measured[dimension]
     answer = Answer("number", round_to(exact * 100, CM_STEP), exact=exact * 100, unit="cm",

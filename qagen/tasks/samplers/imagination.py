@@ -80,7 +80,7 @@ def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequenc
             raise Reject("too_few_objects_in_clip")
         picked[role] = int(pool[int(ctx.rng.integers(pool.size))])
         free[picked[role]] = False
-    marked = tuple((role, int(table.objects[picked[role]]), int(ctx.rng.choice(np.flatnonzero(shown[:, picked[role]]))))
+    marked = tuple((role, int(table.objects[picked[role]]), int(ctx.pick(np.flatnonzero(shown[:, picked[role]]))))
                    for role in roles)
     return Candidate(frames=clip, roles=marked, media="video")
 

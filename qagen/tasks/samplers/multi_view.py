@@ -10,6 +10,7 @@ extents and overlaps, which no filter changes, once per scene.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -79,20 +80,30 @@ class ViewTable:
     def visible_ids(self, view: int) -> np.ndarray:
         return self.objects[self.visible[view]]
 
+    @functools.cached_property
+    def shows_objects(self) -> np.ndarray:
+        """(F,) bool: the view shows at least one visible object."""
+        return self.visible.any(axis=1)
+
+    @functools.cached_property
+    def showing(self) -> np.ndarray:
+        """Positions of the views that show at least one visible object."""
+        return np.flatnonzero(self.shows_objects)
+
 
 def first_view(ctx: TaskContext, table: ViewTable) -> int:
     """A random view that shows at least one visible object."""
-    firsts = np.flatnonzero(table.visible.any(axis=1))
+    firsts = table.showing
     if firsts.size == 0:
         raise Reject("no_view_with_visible_objects")
-    return int(ctx.rng.choice(firsts))
+    return int(ctx.pick(firsts))
 
 
 def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overlap: Sequence[float]) -> list[int]:
     """A first view with a visible object, then up to n-1 more in the overlap band (n drawn from
     `images`), each showing a visible object and not within overlap[1] of another extra view."""
     low, high = overlap
-    shows_objects = table.visible.any(axis=1)
+    shows_objects = table.shows_objects
     first = first_view(ctx, table)
     row = table.overlap(first)
     pool = np.flatnonzero((row >= low) & (row <= high) & shows_objects)

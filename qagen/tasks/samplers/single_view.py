@@ -35,7 +35,7 @@ def single_view_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     frames = _frames_with_at_least(ctx, len(roles))
     if frames.size == 0:
         raise Reject("too_few_visible_objects")
-    pos = int(ctx.rng.choice(frames))
+    pos = int(ctx.pick(frames))
     ids = ctx.rng.choice(ctx.visible_objects(pos), size=len(roles), replace=False)
     if not _well_separated(ctx, ids):
         raise Reject("objects_too_close")

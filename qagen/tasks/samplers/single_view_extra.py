@@ -33,7 +33,7 @@ def labelled_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     frames = [pos for pos in range(len(ctx.scene.frames)) if len(unique_label_objects(ctx, pos)) >= len(roles)]
     if not frames:
         raise Reject("too_few_uniquely_labelled_objects")
-    pos = int(ctx.rng.choice(frames))
+    pos = int(ctx.pick(frames))
     ids = ctx.rng.choice(unique_label_objects(ctx, pos), size=len(roles), replace=False)
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
 
@@ -98,7 +98,7 @@ def scene_unique_object(ctx: TaskContext) -> Candidate:
     overview, objects, why_none = _overview_objects(ctx)
     if not objects:
         raise Reject(why_none)
-    return Candidate(overview.frames, roles=(("a", int(ctx.rng.choice(objects)), None),), media=overview.media)
+    return Candidate(overview.frames, roles=(("a", int(ctx.pick(objects)), None),), media=overview.media)
 
 
 def _overview_objects(ctx: TaskContext) -> tuple[Candidate, list[int], str]:

@@ -76,7 +76,7 @@ def video_objects(ctx: TaskContext, roles: list[str], min_distinct_frames: int =
     images: list[int] = []
     for oid in ids:
         unused = [k for k in where[int(oid)] if k not in images]
-        images.append(int(ctx.rng.choice(unused or where[int(oid)])))
+        images.append(int(ctx.pick(unused or where[int(oid)])))
     if len(set(images)) < min(min_distinct_frames, len(roles)):
         raise Reject("objects_only_in_one_frame")
     if not _well_separated(ctx, ids):
@@ -108,7 +108,7 @@ def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool
         if len(groups) < len(roles):
             raise Reject("too_few_first_frames")
         picked = ctx.rng.choice(groups, size=len(roles), replace=False)
-        picks = [int(ctx.rng.choice([i for i in pool if first[int(i)] == g])) for g in picked]
+        picks = [int(ctx.pick([i for i in pool if first[int(i)] == g])) for g in picked]
     else:
         if len(pool) < len(roles):
             raise Reject("too_few_objects_named_by_label")
@@ -166,7 +166,7 @@ def label_clip(ctx: TaskContext) -> Candidate:
     answerable = ctx.state[("clips_left", length)]
     if not answerable:
         raise Reject("no_label_both_shown_and_absent")
-    label = str(ctx.rng.choice(sorted(answerable)))
+    label = str(ctx.pick(sorted(answerable)))
     options = answerable[label][0 if ctx.rng.integers(2) else 1]
     frames = options.pop(int(ctx.rng.integers(len(options))))
     if not options:  # drawn without replacement; a label leaves once either answer runs out
@@ -183,5 +183,5 @@ def overview_start_goal(ctx: TaskContext, roles: list[str] = ("start", "goal")) 
     if len(where) < len(roles):
         raise Reject("too_few_visible_objects")
     ids = ctx.rng.choice(sorted(where), size=len(roles), replace=False)
-    return Candidate(frames=frames, roles=tuple((r, int(i), int(ctx.rng.choice(where[int(i)])))
+    return Candidate(frames=frames, roles=tuple((r, int(i), int(ctx.pick(where[int(i)])))
                                                 for r, i in zip(roles, ids)), media="video")
