@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.plan import RunPlan, ScenePointer, output_split
-from qagen.pipeline.seeds import stream
+from qagen.pipeline.seeds import stream, stream_seed
 from qagen.render.record import QA
 from qagen.render.renderer import Renderer
 from qagen.scene.index import SceneIndex
@@ -71,7 +71,7 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             continue
         renderer = Renderer(spec, catalogue.templates[spec.name], scene)
         task_memo: dict = {}  # shared by the task's formats (TaskContext.cache)
-        task_seed = stream(plan.seed, scene.source, scene.id, spec.name)[0]
+        task_seed = stream_seed(plan.seed, scene.source, scene.id, spec.name)
         rejections: Counter = Counter()
         for fmt in plan.formats_of(spec):
             n = plan.quota(scene.source, scene.id, spec, fmt)

@@ -103,6 +103,8 @@ def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:
             cand = sampler(ctx, **ctx.spec.sampler_args)
         except Reject as rej:
             ctx.rejections[rej.reason] += 1
+            if rej.final:
+                break
             continue
         drawn = (cand.frames, cand.roles, cand.media, repr(cand.extra))
         repeats = repeats + 1 if drawn in tried else 0

@@ -10,10 +10,13 @@ from typing import Any, Optional
 
 
 class Reject(Exception):
-    """A candidate cannot become a clean question; `reason` is counted in the manifest."""
+    """A candidate cannot become a clean question; `reason` is counted in the manifest. `final`:
+    no candidate of this scene can (a sampler's qualifying set is empty), so the task stops drawing
+    instead of counting the same reason for every attempt."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, final: bool = False):
         self.reason = reason
+        self.final = final
         super().__init__(reason)
 
 

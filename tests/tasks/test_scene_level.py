@@ -5,6 +5,7 @@ and on the native small world. Their templates render here (the shared template 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -18,6 +19,7 @@ from qagen.pipeline.seeds import stream
 from qagen.registry import ANSWERS
 from qagen.render import wording
 from qagen.render.renderer import Renderer
+from qagen.scene.index import SceneIndex
 from qagen.scene.loaders import load_scene
 from qagen.scene.loaders.metainfo import scene_pointer
 from qagen.tasks.context import Candidate, TaskContext
@@ -220,3 +222,15 @@ def test_a_task_stops_once_its_sampler_only_repeats_itself(meta_scene_loaded):
     assert len(facts) == 1
     assert ctx.rejections == {"duplicate": EXHAUSTED_AFTER}
     assert EXHAUSTED_AFTER < ATTEMPTS_PER_FACT * 8 - 1
+
+
+def test_a_task_stops_at_once_when_no_candidate_of_the_scene_can_qualify(small_world_native_dir):
+    """A capture of two frames has no frame pair two steps apart: camera_motion_label counts
+    scene_too_short once and stops, instead of counting it for every one of its attempts."""
+    scene = load_scene(small_world_native_dir)
+    two = dataclasses.replace(scene, frames=scene.frames[:2])
+    spec = catalogue.load().specs["camera_motion_label"]
+    assert spec.sampler_args["min_gap"] >= 2
+    ctx = TaskContext(two, SceneIndex.build(two), spec, np.random.default_rng(0))
+    assert sample_facts(ctx, 8) == []
+    assert ctx.rejections == {"scene_too_short": 1}

@@ -19,7 +19,7 @@ def frame_pair(ctx: TaskContext, min_gap: int, max_gap: int) -> tuple[int, int]:
     n = len(ctx.scene.frames)
     top = min(max_gap, n - 1)
     if top < min_gap:
-        raise Reject("scene_too_short")
+        raise Reject("scene_too_short", final=True)
     gap = int(ctx.rng.integers(min_gap, top + 1))
     first = int(ctx.rng.integers(0, n - gap))
     return (first, first + gap) if ctx.rng.random() < 0.5 else (first + gap, first)
@@ -40,7 +40,7 @@ def camera_pair(ctx: TaskContext, min_gap: int = 1, max_gap: int = 10, min_share
         return Candidate(frames=(first, second), roles=())
     pairs, odds = table
     if not len(pairs):
-        raise Reject("too_few_shared_objects")
+        raise Reject("too_few_shared_objects", final=True)
     first, second = (int(p) for p in pairs[int(ctx.rng.choice(len(pairs), p=odds))])
     return Candidate(frames=(first, second) if ctx.rng.random() < 0.5 else (second, first), roles=())
 
@@ -55,7 +55,7 @@ def _sharing_pairs(ctx: TaskContext, min_gap: int, max_gap: int,
         n = len(ctx.scene.frames)
         gaps = range(min_gap, min(max_gap, n - 1) + 1)
         if not gaps:
-            raise Reject("scene_too_short")
+            raise Reject("scene_too_short", final=True)
         if sum(n - gap for gap in gaps) > PAIR_TABLE_LIMIT:
             ctx.cache[key] = None
             return None

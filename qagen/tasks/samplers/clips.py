@@ -31,7 +31,7 @@ def video_clip(ctx: TaskContext) -> Candidate:
     """An ordered clip of min_frames..max_frames frames taken every frame_stride frames."""
     f = ctx.spec.filters
     if len(ctx.scene.frames) < f.min_frames:
-        raise Reject("scene_too_short")
+        raise Reject("scene_too_short", final=True)
     length = int(ctx.rng.integers(f.min_frames, f.max_frames + 1))
     return Candidate(frames=_clip(ctx, length, f.frame_stride), roles=(), media="video")
 
@@ -41,7 +41,7 @@ def _clips_by_length(ctx: TaskContext) -> dict[int, tuple[np.ndarray, float]]:
     chance video_clip draws each one)."""
     f = ctx.spec.filters
     if len(ctx.scene.frames) < f.min_frames:
-        raise Reject("scene_too_short")
+        raise Reject("scene_too_short", final=True)
     lengths = range(f.min_frames, f.max_frames + 1)
     out = {}
     for length in lengths:

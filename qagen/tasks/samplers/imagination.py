@@ -55,7 +55,7 @@ def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequenc
             ctx.cache["clips_with_apart_pair"] = qualifying_clips(ctx, lambda clips: _has_apart_pair(table, clips, len(roles)))
         clips, odds = ctx.cache["clips_with_apart_pair"]
         if not clips:
-            raise Reject("no_objects_apart_in_clip")
+            raise Reject("no_objects_apart_in_clip", final=True)
         clip = clips[int(ctx.rng.choice(len(clips), p=odds))]
     else:
         clip = video_clip(ctx).frames

@@ -95,7 +95,7 @@ def first_view(ctx: TaskContext, table: ViewTable) -> int:
     """A random view that shows at least one visible object."""
     firsts = table.showing
     if firsts.size == 0:
-        raise Reject("no_view_with_visible_objects")
+        raise Reject("no_view_with_visible_objects", final=True)
     return int(ctx.pick(firsts))
 
 

@@ -54,7 +54,7 @@ def same_label_objects(ctx: TaskContext, roles: list[str], sizes_differ: bool = 
         ctx.cache[key] = _same_label_sets(ctx, len(roles), sizes_differ)
     sets = ctx.cache[key]
     if not sets:
-        raise Reject("no_same_label_pair_differs_in_size" if sizes_differ else "no_label_seen_twice_in_a_frame")
+        raise Reject("no_same_label_pair_differs_in_size" if sizes_differ else "no_label_seen_twice_in_a_frame", final=True)
     pos, ids = sets[int(ctx.rng.integers(len(sets)))]
     picks = ctx.rng.choice(ids, size=len(roles), replace=False)
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, picks)))

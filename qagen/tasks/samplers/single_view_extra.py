@@ -97,7 +97,7 @@ def scene_unique_object(ctx: TaskContext) -> Candidate:
     visible; without frames (meta-info scenes) the question has no media."""
     overview, objects, why_none = _overview_objects(ctx)
     if not objects:
-        raise Reject(why_none)
+        raise Reject(why_none, final=True)
     return Candidate(overview.frames, roles=(("a", int(ctx.pick(objects)), None),), media=overview.media)
 
 

@@ -96,7 +96,7 @@ def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool
             ctx.cache[key] = qualifying_clips(ctx, lambda clips: _first_frame_groups(ctx, clips) >= len(roles))
         clips, odds = ctx.cache[key]
         if not clips:
-            raise Reject("too_few_first_frames")
+            raise Reject("too_few_first_frames", final=True)
         frames = clips[int(ctx.rng.choice(len(clips), p=odds))]
     else:
         frames = video_clip(ctx).frames
@@ -106,7 +106,7 @@ def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool
         first = {int(i): int(np.argmax(states[np.searchsorted(ids, i)] == SHOWN)) for i in pool}
         groups = sorted(set(first.values()))
         if len(groups) < len(roles):
-            raise Reject("too_few_first_frames")
+            raise Reject("too_few_first_frames", final=True)
         picked = ctx.rng.choice(groups, size=len(roles), replace=False)
         picks = [int(ctx.pick([i for i in pool if first[int(i)] == g])) for g in picked]
     else:
