@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from qagen.geometry.projection import backproject_pixels, project_points
+from qagen.geometry.projection import backproject_pixels, project_shared_points
 
 MEDIAN_BINS = 2048
 MAX_SIDE = 4096  # mask width and height limit: linear pixel indices must fit PIXEL_BITS
@@ -219,14 +219,14 @@ def prepare_batch(depth, ids, K, c2w, centres) -> LiftBatch:
         raise ValueError("K and c2w must be finite")
     depth = _as_dtype(depth, "float32")
     ids = _as_dtype(ids, "int32")
-    uv, z = project_points(centres[None], K, c2w)
+    uv, z = project_shared_points(centres, K, c2w)
     ok = np.isfinite(uv).all(axis=-1) & (z > 0)
     limit = np.array([W, H], dtype=float) + CENTRE_CLAMP_PX
     uv = np.clip(np.where(ok[..., None], uv, 0.0), -CENTRE_CLAMP_PX, limit)
     return LiftBatch(
         depth=depth,
         ids=ids,
-        rays=c2w[:, :3, :3] @ np.linalg.inv(K),
+        rays=c2w[:, :3, :3] @ (np.linalg.inv(K[:1]) if (K == K[:1]).all() else np.linalg.inv(K)),  # one camera: one inverse
         origins=c2w[:, :3, 3].copy(),
         centre_q=np.floor(uv * SUBPIXELS).astype(np.int64),
         centre_ok=ok,
