@@ -2,6 +2,7 @@
 every executor; its report is all the run's manifest needs from it."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections import Counter
@@ -62,6 +63,7 @@ def needs_index(plan: RunPlan) -> bool:
 def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport) -> Iterator[QA]:
     """Every QA the plan asks of this scene, streamed; the report is filled in as they go."""
     catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
+    _freeze_startup_heap()
     have = capabilities(scene, index)
     memo: dict = {}  # scene-level memo shared by every task's context
     for spec in plan.tasks:
@@ -91,6 +93,21 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             report.produced.setdefault(spec.name, {})[fmt] = made
         if rejections:
             report.rejections[spec.name] = dict(sorted(rejections.items()))
+
+
+_heap_frozen = False
+
+
+def _freeze_startup_heap() -> None:
+    """Once per process, before its first scene is sampled: move what imports and the catalogue
+    left on the heap (about 200,000 objects: jinja, pydantic, numpy, the specs), which never
+    becomes garbage, out of the cyclic collector's reach. Otherwise every full collection rescans
+    it: about 150 ms each, several per run, otherwise a tenth of the sampling time."""
+    global _heap_frozen
+    if not _heap_frozen:
+        gc.collect()
+        gc.freeze()
+        _heap_frozen = True
 
 
 def report_path(out: Path, pointer_key: str) -> Path:
