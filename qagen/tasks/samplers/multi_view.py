@@ -140,20 +140,20 @@ def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Se
     separated = _separated(ctx, table)
     allowed = np.ones(table.objects.size, dtype=bool)  # not taken, and apart from every taken one
     uses = np.zeros(len(views), dtype=int)
+    shown = table.visible[views]  # (images, objects)
     picked: dict[str, tuple[int, int]] = {}
     for role in (str(r) for r in ctx.rng.permutation(list(roles))):
-        options = [
-            (image, int(col))
-            for image, view in enumerate(views)
-            if not (image == 0 and role in off_first)
-            for col in np.flatnonzero(table.visible[view] & allowed)
-        ]
-        if spread and options:
-            least = min(uses[image] for image, _ in options)
-            options = [o for o in options if uses[o[0]] == least]
-        if not options:
+        free = shown & allowed
+        if role in off_first:
+            free[0] = False
+        images, cols = np.nonzero(free)  # (image, object column) options, image by image
+        if spread and images.size:
+            keep = uses[images] == uses[images].min()
+            images, cols = images[keep], cols[keep]
+        if not images.size:
             raise Reject("too_few_objects_in_views")
-        image, col = options[int(ctx.rng.integers(len(options)))]
+        pick = int(ctx.rng.integers(images.size))
+        image, col = int(images[pick]), int(cols[pick])
         uses[image] += 1
         allowed &= separated[col]
         allowed[col] = False
