@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 REFERENCE_AREA = 640 * 480  # min_pixels in specs is given at this image area
 
 
+def cumulative(odds: np.ndarray) -> np.ndarray:
+    """The normalised cumulative sum of odds that TaskContext.draw takes (as rng.choice forms it)."""
+    cdf = np.cumsum(odds, dtype=float)
+    if cdf.size:
+        cdf /= cdf[-1]
+    return cdf
+
+
 @dataclass(frozen=True)
 class Candidate:
     """Frames and objects a sampler picked, before any answer is computed."""
@@ -66,6 +74,13 @@ class TaskContext:
         """One element of a sequence, uniformly: what rng.choice(options) draws (the same stream),
         without its overhead (it runs thousands of times per scene)."""
         return options[int(self.rng.integers(len(options)))]
+
+    def draw(self, cdf: np.ndarray, size: int | None = None):
+        """Index (or `size` indices) drawn with the odds whose cumulative sum is `cdf` (see
+        `cumulative`): what rng.choice(len(cdf), size, p=odds) draws (the same stream), without
+        summing the odds again on every draw."""
+        u = self.rng.random() if size is None else self.rng.random(size)
+        return cdf.searchsorted(u, side="right")
 
     def box(self, object_id: int) -> Box:
         return self.index.boxes[object_id]

@@ -16,7 +16,7 @@ from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre
 from qagen.registry import ANSWERS, SAMPLERS
 from qagen.tasks.answers.common import M_STEP
-from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.context import Candidate, TaskContext, cumulative
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
 from qagen.tasks.pixels import median_depth
@@ -123,7 +123,7 @@ def _labels_between(ctx: TaskContext, first: int, last: int,
 
 def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[list[list[str]], np.ndarray]:
     """The unambiguous label lists of CLIP_POOL clips drawn as the sampler draws them, distinct,
-    with how often each came up; drawn once per task."""
+    with how often each came up (`cumulative` odds); drawn once per task."""
     key = ("clip_label_pool", thresholds)
     if key not in ctx.cache:
         draws = ctx.task_draws()
@@ -136,7 +136,7 @@ def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[li
                 continue
             if not call.ambiguous:
                 counts[call.labels] += 1
-        ctx.cache[key] = [list(labels) for labels in counts], np.array(list(counts.values()), float)
+        ctx.cache[key] = [list(labels) for labels in counts], cumulative(np.array(list(counts.values()), float) / sum(counts.values()))
     return ctx.cache[key]
 
 
@@ -144,10 +144,10 @@ def _other_clip_labels(ctx: TaskContext, truth: list[str], thresholds: MotionThr
     """Distinct label lists, other than the truth, that OTHER_CLIPS clips of the scene drawn like
     the question's would show: select distractors and false claims come from the same
     distribution as the answers."""
-    pool, counts = _clip_label_pool(ctx, thresholds)
+    pool, cdf = _clip_label_pool(ctx, thresholds)
     if not pool:
         return []
-    drawn = ctx.rng.choice(len(pool), size=OTHER_CLIPS, p=counts / counts.sum())
+    drawn = ctx.draw(cdf, OTHER_CLIPS)
     return [pool[i] for i in dict.fromkeys(drawn.tolist()) if pool[i] != truth]
 
 

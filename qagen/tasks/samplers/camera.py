@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from qagen.registry import SAMPLERS
-from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.context import Candidate, TaskContext, cumulative
 from qagen.tasks.fact import Reject
 from qagen.tasks.samplers.multi_view import ViewTable
 
@@ -38,18 +38,19 @@ def camera_pair(ctx: TaskContext, min_gap: int = 1, max_gap: int = 10, min_share
         if np.intersect1d(ctx.visible_objects(first), ctx.visible_objects(second)).size < min_shared:
             raise Reject("too_few_shared_objects")
         return Candidate(frames=(first, second), roles=())
-    pairs, odds = table
+    pairs, cdf = table
     if not len(pairs):
         raise Reject("too_few_shared_objects", final=True)
-    first, second = (int(p) for p in pairs[int(ctx.rng.choice(len(pairs), p=odds))])
+    first, second = (int(p) for p in pairs[int(ctx.draw(cdf))])
     return Candidate(frames=(first, second) if ctx.rng.random() < 0.5 else (second, first), roles=())
 
 
 def _sharing_pairs(ctx: TaskContext, min_gap: int, max_gap: int,
                    min_shared: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Frame pairs (earlier, later) min_gap..max_gap apart showing >= min_shared common visible
-    objects, and the chance frame_pair would draw each, normalised (memoised per task); None when
-    the capture has more than PAIR_TABLE_LIMIT candidate pairs (the table grows with its square)."""
+    objects, and the chances frame_pair would draw them, as `cumulative` odds (memoised per task);
+    None when the capture has more than PAIR_TABLE_LIMIT candidate pairs (the table grows with its
+    square)."""
     key = ("sharing_pairs", min_gap, max_gap, min_shared)
     if key not in ctx.cache:
         n = len(ctx.scene.frames)
@@ -66,7 +67,7 @@ def _sharing_pairs(ctx: TaskContext, min_gap: int, max_gap: int,
             pairs.append(np.stack([firsts, firsts + gap], axis=1))
             odds.append(np.full(firsts.size, 1.0 / (len(gaps) * (n - gap))))
         pairs, odds = np.concatenate(pairs), np.concatenate(odds)
-        ctx.cache[key] = pairs, odds / odds.sum() if odds.size else odds
+        ctx.cache[key] = pairs, cumulative(odds / odds.sum() if odds.size else odds)
     return ctx.cache[key]
 
 

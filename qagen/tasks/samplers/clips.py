@@ -6,7 +6,7 @@ from functools import lru_cache
 import numpy as np
 
 from qagen.registry import SAMPLERS
-from qagen.tasks.context import Candidate, TaskContext
+from qagen.tasks.context import Candidate, TaskContext, cumulative
 from qagen.tasks.fact import Reject
 
 
@@ -52,16 +52,16 @@ def _clips_by_length(ctx: TaskContext) -> dict[int, tuple[np.ndarray, float]]:
 
 def qualifying_clips(ctx: TaskContext, qualifies) -> tuple[list[tuple[int, ...]], np.ndarray]:
     """The clips video_clip can draw for which `qualifies(clips (C, L)) -> bool (C,)` holds, and
-    the chance of each, renormalised: a sampler that needs a rare property of its clip tests every
-    clip at once and draws among those that have it, with video_clip's odds, instead of drawing
-    and rejecting."""
+    their chances renormalised, as `cumulative` odds for TaskContext.draw: a sampler that needs a
+    rare property of its clip tests every clip at once and draws among those that have it, with
+    video_clip's odds, instead of drawing and rejecting."""
     found, odds = [], []
     for clips, chance in _clips_by_length(ctx).values():
         ok = np.flatnonzero(qualifies(clips))
         found += [tuple(int(p) for p in clips[k]) for k in ok]
         odds += [chance] * ok.size
     odds = np.array(odds)
-    return found, odds / odds.sum() if odds.size else odds
+    return found, cumulative(odds / odds.sum() if odds.size else odds)
 
 
 @SAMPLERS.register("scene_overview")

@@ -53,10 +53,10 @@ def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequenc
     if apart:  # rare in most captures: draw among the clips that have such a pair
         if "clips_with_apart_pair" not in ctx.cache:
             ctx.cache["clips_with_apart_pair"] = qualifying_clips(ctx, lambda clips: _has_apart_pair(table, clips, len(roles)))
-        clips, odds = ctx.cache["clips_with_apart_pair"]
+        clips, cdf = ctx.cache["clips_with_apart_pair"]
         if not clips:
             raise Reject("no_objects_apart_in_clip", final=True)
-        clip = clips[int(ctx.rng.choice(len(clips), p=odds))]
+        clip = clips[int(ctx.draw(cdf))]
     else:
         clip = video_clip(ctx).frames
     shown = table.visible[list(clip)]  # (images, objects)

@@ -94,10 +94,10 @@ def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool
         key = ("clips_with_first_frames", len(roles))
         if key not in ctx.cache:
             ctx.cache[key] = qualifying_clips(ctx, lambda clips: _first_frame_groups(ctx, clips) >= len(roles))
-        clips, odds = ctx.cache[key]
+        clips, cdf = ctx.cache[key]
         if not clips:
             raise Reject("too_few_first_frames", final=True)
-        frames = clips[int(ctx.rng.choice(len(clips), p=odds))]
+        frames = clips[int(ctx.draw(cdf))]
     else:
         frames = video_clip(ctx).frames
     ids, states = presence_states(ctx, frames)
