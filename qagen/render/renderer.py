@@ -42,23 +42,31 @@ def spell(value: Any, fact: Fact, coordinates: bool = True) -> str:
     return KINDS.get(fact.answer.kind)().spell(value, fact.answer, fact, coordinates)
 
 
-def base_variables(fact: Fact, coordinates: bool) -> dict[str, Any]:
-    """Template variables; `coordinates` False gives the shorter references answers use."""
+def base_variables(fact: Fact) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Template variables of the question and of the answer: the same but for the references to
+    objects and the spelled answer, which the answer gives without marker coordinates."""
     a = fact.answer
-    out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects}
-    out["answer"] = spell(a.value, fact, coordinates)
-    out["value"] = wording.number(a.value) if a.kind == "number" else out["answer"]
+    kind = KINDS.get(a.kind)()
+    shared: dict[str, Any] = {}
     for key, val in fact.slots.items():
-        out[key] = wording.number(val) if isinstance(val, (int, float)) else val
+        shared[key] = wording.number(val) if isinstance(val, (int, float)) else val
     for key in ("criterion", "label", "dimension"):
         if key in a.extra:
-            out[key] = a.extra[key]
-    if "label" in out:
-        out["label_plural"] = wording.plural(out["label"])
+            shared[key] = a.extra[key]
+    if "label" in shared:
+        shared["label_plural"] = wording.plural(shared["label"])
     if a.kind == "choice":
-        out["answer_color"] = next((m.color for m in fact.markers if m.role == a.value), a.value)
-    out["n_images"] = len(fact.frames)
-    return out
+        shared["answer_color"] = next((m.color for m in fact.markers if m.role == a.value), a.value)
+    shared["n_images"] = len(fact.frames)
+
+    def variables(coordinates: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects}
+        out["answer"] = kind.spell(a.value, a, fact, coordinates)
+        out["value"] = wording.number(a.value) if a.kind == "number" else out["answer"]
+        out.update(shared)  # slots and answer extras win over references, as they are named
+        return out
+
+    return variables(True), variables(False)
 
 
 class Renderer:
@@ -71,8 +79,8 @@ class Renderer:
     def render(self, fact: Fact, fmt: str, number: int, rng: np.random.Generator, seed: int,
                template_index: Optional[int] = None) -> QA:
         """One record; `template_index` forces a paraphrase (the template test renders them all)."""
-        state = self.states.setdefault(fmt, RenderState())
-        asked, answered = base_variables(fact, coordinates=True), base_variables(fact, coordinates=False)
+        state = self.states.get(fmt) or self.states.setdefault(fmt, RenderState())
+        asked, answered = base_variables(fact)
         answer_meta = fact.answer.to_json()
         if fmt == "select":
             self._select(fact, asked, answer_meta, state, rng)
