@@ -36,14 +36,21 @@ def presence_states(ctx: TaskContext, frames) -> tuple[np.ndarray, np.ndarray]:
     positions `frames` (a clip, or an array of clips).
 
     SHOWN: at least min_pixels of its mask (scaled with the mask area); NONE: fewer than
-    STRAY_SHARE of that; PARTLY in between (neither answer is safe there).
+    STRAY_SHARE of that; PARTLY in between (neither answer is safe there). A clip given as a tuple
+    is memoised per task (its sampler and answer both ask), read-only.
     """
+    key = ("presence", frames) if isinstance(frames, tuple) else None
+    if key in ctx.cache:
+        return ctx.cache[key]
     ids, table = pixel_table(ctx)
-    frames = np.asarray(frames, dtype=np.int64)
-    size = ctx.index.mask_size[frames]
+    positions = np.asarray(frames, dtype=np.int64)
+    size = ctx.index.mask_size[positions]
     needed = ctx.spec.filters.min_pixels * (size[..., 0] * size[..., 1]) / REFERENCE_AREA
-    pixels = table[:, frames]
+    pixels = table[:, positions]
     states = np.where(pixels >= needed, SHOWN, np.where(pixels >= STRAY_SHARE * needed, PARTLY, NONE))
+    if key is not None:
+        states.setflags(write=False)
+        ctx.cache[key] = ids, states
     return ids, states
 
 
