@@ -89,7 +89,10 @@ class TaskContext:
         return np.asarray(self.index.boxes[object_id].center, dtype=float)
 
     def label(self, object_id: int) -> str:
-        return self.scene.object(object_id).label
+        labels = self.scene_memo.get("labels")
+        if labels is None:  # asked some ten thousand times per scene: one dict, built once
+            labels = self.scene_memo["labels"] = {o.id: o.label for o in self.scene.objects}
+        return labels[object_id]
 
     def c2w(self, frame_pos: int) -> np.ndarray:
         return self.scene.frames[frame_pos].c2w
@@ -100,12 +103,14 @@ class TaskContext:
 
     def visible_objects(self, frame_pos: int) -> np.ndarray:
         """Ids of the objects visible in a frame under the spec's filters (memoised, read-only)."""
-        key = ("visible_objects", frame_pos)
-        if key not in self.cache:
-            ids = np.asarray(self.index.obs["object"])[self.visible_rows(frame_pos)]
+        by_frame = self.cache.get("visible_objects")
+        if by_frame is None:
+            by_frame = self.cache["visible_objects"] = {}
+        ids = by_frame.get(frame_pos)
+        if ids is None:
+            ids = by_frame[frame_pos] = np.asarray(self.index.obs["object"])[self.visible_rows(frame_pos)]
             ids.setflags(write=False)
-            self.cache[key] = ids
-        return self.cache[key]
+        return ids
 
     def row(self, frame_pos: int, object_id: int) -> int:
         """The index row of a visible object in a frame (KeyError when it is not visible there)."""

@@ -30,9 +30,12 @@ def unique_label_objects(ctx: TaskContext, frame_pos: int) -> list[int]:
 def labelled_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     """One frame and len(roles) visible objects, each the only one of its label in view, so the
     question can name them by label alone; random role order."""
-    frames = [pos for pos in range(len(ctx.scene.frames)) if len(unique_label_objects(ctx, pos)) >= len(roles)]
+    key = ("frames_with_unique_labels", len(roles))
+    if key not in ctx.cache:
+        ctx.cache[key] = [pos for pos in range(len(ctx.scene.frames)) if len(unique_label_objects(ctx, pos)) >= len(roles)]
+    frames = ctx.cache[key]
     if not frames:
-        raise Reject("too_few_uniquely_labelled_objects")
+        raise Reject("too_few_uniquely_labelled_objects", final=True)
     pos = int(ctx.pick(frames))
     ids = ctx.rng.choice(unique_label_objects(ctx, pos), size=len(roles), replace=False)
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
