@@ -21,7 +21,7 @@ from qagen.scene.loaders import load_scene
 from qagen.scene.model import Scene
 from qagen.tasks.context import TaskContext
 from qagen.tasks.engine import sample_facts
-from qagen.tasks.fact import Reject
+from qagen.tasks.fact import Fact, Reject
 
 if TYPE_CHECKING:
     from qagen.writers.shards import ShardInfo
@@ -61,7 +61,8 @@ def needs_index(plan: RunPlan) -> bool:
 
 
 def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport) -> Iterator[QA]:
-    """Every QA the plan asks of this scene, streamed; the report is filled in as they go."""
+    """Every QA the plan asks of this scene, streamed one task and format at a time; the report is
+    filled in as they go."""
     catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
     _freeze_startup_heap()
     have = capabilities(scene, index)
@@ -80,19 +81,28 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             report.requested.setdefault(spec.name, {})[fmt] = n
             seed, rng = stream(plan.seed, scene.source, scene.id, spec.name, fmt)
             ctx = TaskContext(scene, index, spec, rng, cache=task_memo, scene_memo=memo, task_seed=task_seed)
-            made = 0
-            for fact in sample_facts(ctx, n):
-                try:
-                    qa = renderer.render(fact, fmt, made, rng, seed)
-                except Reject as rej:
-                    rejections[rej.reason] += 1
-                    continue
-                made += 1
-                yield qa
+            made: list[QA] = []
+            sample_facts(ctx, n, keep=_rendering(renderer, fmt, rng, seed, made, rejections))
+            yield from made
             rejections.update(ctx.rejections)
-            report.produced.setdefault(spec.name, {})[fmt] = made
+            report.produced.setdefault(spec.name, {})[fmt] = len(made)
         if rejections:
             report.rejections[spec.name] = dict(sorted(rejections.items()))
+
+
+def _rendering(renderer: Renderer, fmt: str, rng, seed: int, made: list[QA], rejections: Counter):
+    """sample_facts' `keep`: render each fact as it is made, into `made`, so that one this format
+    cannot word (a select question without room for its options) is replaced by another."""
+
+    def keep(fact: Fact) -> bool:
+        try:
+            made.append(renderer.render(fact, fmt, len(made), rng, seed))
+        except Reject as rej:
+            rejections[rej.reason] += 1
+            return False
+        return True
+
+    return keep
 
 
 _heap_frozen = False

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from qagen.registry import ANSWERS, SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
@@ -87,12 +87,16 @@ def _identity(cand: Candidate, solved: Solved) -> Any:
             repr(solved.answer.value), extra.get("criterion"), extra.get("label"))
 
 
-def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:
-    """Up to n facts; every candidate that does not become one is counted in ctx.rejections."""
+def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]] = None) -> list[Fact]:
+    """Up to n facts; every candidate that does not become one is counted in ctx.rejections.
+
+    `keep(fact)` may still turn a built fact away (the renderer, when the fact cannot be worded in
+    its format; it counts its own reason): the fact then does not count towards n or the balance,
+    and sampling goes on."""
     sampler = SAMPLERS.get(ctx.spec.sampler)
     answer = ANSWERS.get(ctx.spec.answer)
     balancer = ctx.balancer = Balancer()
-    seen: set = set()  # identities of the facts made
+    seen: set = set()  # identities of the facts made (or turned away by `keep`)
     tried: set = set()  # candidates drawn
     facts: list[Fact] = []
     repeats = 0  # candidates in a row that were drawn before
@@ -114,15 +118,20 @@ def sample_facts(ctx: TaskContext, n: int) -> list[Fact]:
         except Reject as rej:
             ctx.rejections[rej.reason] += 1
             continue
-        key = _identity(cand, solved)
-        if key in seen:
+        identity = _identity(cand, solved)
+        if identity in seen:
             ctx.rejections["duplicate"] += 1
             continue
-        if ctx.spec.balance and solved.balance_key is not None:
-            if not balancer.accept(solved.balance_key, solved.balance_values):
-                ctx.rejections["balance"] += 1
-                continue
-        seen.add(key)
-        facts.append(build_fact(ctx, cand, solved))
+        balanced = ctx.spec.balance and solved.balance_key is not None
+        if balanced and not balancer.wants(solved.balance_key, solved.balance_values):
+            ctx.rejections["balance"] += 1
+            continue
+        seen.add(identity)
+        fact = build_fact(ctx, cand, solved)
+        if keep is not None and not keep(fact):
+            continue
+        if balanced:
+            balancer.accept(solved.balance_key, solved.balance_values)
+        facts.append(fact)
         repeats = 0
     return facts

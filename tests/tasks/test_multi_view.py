@@ -330,7 +330,7 @@ def test_obj_spatial_relation_oo_mv(by_task, multi_view_world):
             assert answer["claim"] == want or contradicts(answer["claim"], want)
         elif qa.format == "select":
             assert all(contradicts(o, want) for o in answer["options"] if o != want)
-            if sum(map(bool, want)) >= 2:
+            if sum(map(bool, want[:3])) >= 2:  # two pair slots decided: enough wrong tuples state the same slots
                 assert all(list(map(bool, o)) == list(map(bool, want)) for o in answer["options"])
         else:
             spelled = qa.answer[re.search(r"\b[XY] is ", qa.answer).start():].rstrip(".")
