@@ -22,8 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
+TOP_TASKS = 6  # per scene, the tasks whose sampling and rendering cost most
 REFERENCE = {"qa": 1600, "scenes": 88, "seconds": 240, "peak_gb": 5.5, "qa_per_s": round(1600 / 240, 2)}
 
 
@@ -48,7 +50,8 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     noisy), after one warm-up pass over the first scene that pays the once-per-process costs (JIT
     compilation, template compilation, file cache). Per scene: load, lift (SceneIndex.build,
     depth and mask decoding included), sample + render (every QA of the plan), encode + validate
-    for two writers; and the ratio the issue asks about, sample + render over lift."""
+    for two writers; the ratio the issue asks about, sample + render over lift; and the tasks whose
+    sampling and rendering cost most (in the best run)."""
     from qagen.pipeline.mix import Mix
     from qagen.pipeline.run import plan_from_options
     from qagen.pipeline.scene_job import SceneReport, scene_records
@@ -63,18 +66,20 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     list(scene_records(warm, SceneIndex.build(warm, device=device), plan, SceneReport(warm.id, warm.source)))
 
     def best(work) -> tuple[float, object]:
-        times, result = [], None
+        """(seconds, result) of the fastest of `repeats` runs."""
+        runs = []
         for _ in range(repeats):
             start = time.perf_counter()
             result = work()
-            times.append(time.perf_counter() - start)
-        return min(times), result
+            runs.append((time.perf_counter() - start, result))
+        return min(runs, key=lambda run: run[0])
 
     rows = []
     for path in paths:
         load_s, scene = best(lambda: load_scene(path))
         lift_s, index = best(lambda: SceneIndex.build(scene, device=device))
-        sample_s, records = best(lambda: list(scene_records(scene, index, plan, SceneReport(scene.id, scene.source))))
+        sample_s, (records, per_task) = best(lambda: timed_records(scene_records(scene, index, plan,
+                                                                                SceneReport(scene.id, scene.source))))
         encode_s, _ = best(lambda: [w.validate(w.encode(qa), qa) for qa in records for w in writers])
         rows.append({
             "scene": scene.id, "frames": len(scene.frames), "qa": len(records),
@@ -84,8 +89,23 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
             "lift_ms_per_frame": round(1000 * lift_s / len(scene.frames), 2),
             "sample_render_ms_per_qa": round(1000 * sample_s / len(records), 3),
             "sample_render_over_lift": round(sample_s / lift_s, 2),
+            "costliest_tasks_ms": {task: round(1000 * t, 1) for task, t in per_task.most_common(TOP_TASKS)},
         })
     return rows
+
+
+def timed_records(records) -> tuple[list, Counter]:
+    """The records, and the seconds spent per task: scene_records yields a task's records after
+    sampling and rendering them, so the time since the previous record belongs to this one's task
+    (a task that makes no record leaves its time to the next one)."""
+    out, per_task = [], Counter()
+    last = time.perf_counter()
+    for qa in records:
+        now = time.perf_counter()
+        per_task[qa.task] += now - last
+        out.append(qa)
+        last = now
+    return out, per_task
 
 
 def child(argv: list[str]) -> dict:
