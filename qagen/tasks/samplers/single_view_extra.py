@@ -14,6 +14,7 @@ from qagen.tasks.pixels import draw_depth_frame, frame_depth
 from qagen.tasks.samplers.clips import scene_overview
 
 PIXEL_TRIES = 60
+SMOOTH_CHUNK = 8  # pixels tested for smoothness at a time (the first smooth one is taken)
 
 
 def unique_label_objects(ctx: TaskContext, frame_pos: int) -> list[int]:
@@ -68,10 +69,12 @@ def _random_pixel(ctx: TaskContext, depth: np.ndarray, border: int, radius: int,
             nearer = depth[rows, cols] < depth[other_row, other_col]
             ok &= (rows != other_row) & ((nearer == (rows > other_row)) == nearer_lower)
     candidates = np.flatnonzero(ok)
-    smooth = candidates[_smooth(depth, cols[candidates], rows[candidates], radius, smooth_rel)]
-    if not smooth.size:
-        raise Reject("no_smooth_valid_pixel")
-    return int(cols[smooth[0]]), int(rows[smooth[0]])
+    for start in range(0, candidates.size, SMOOTH_CHUNK):  # most pixels are smooth: test a few at a time
+        chunk = candidates[start:start + SMOOTH_CHUNK]
+        smooth = chunk[_smooth(depth, cols[chunk], rows[chunk], radius, smooth_rel)]
+        if smooth.size:
+            return int(cols[smooth[0]]), int(rows[smooth[0]])
+    raise Reject("no_smooth_valid_pixel")
 
 
 @SAMPLERS.register("pixel_pair")
