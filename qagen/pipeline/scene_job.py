@@ -9,7 +9,7 @@ from collections import Counter
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.plan import RunPlan, ScenePointer, output_split
@@ -24,6 +24,8 @@ from qagen.tasks.engine import sample_facts
 from qagen.tasks.fact import Fact, Reject
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from qagen.writers.shards import ShardInfo
 
 REPORTS = ".reports"
@@ -90,7 +92,8 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             report.rejections[spec.name] = dict(sorted(rejections.items()))
 
 
-def _rendering(renderer: Renderer, fmt: str, rng, seed: int, made: list[QA], rejections: Counter):
+def _rendering(renderer: Renderer, fmt: str, rng: np.random.Generator, seed: int, made: list[QA],
+               rejections: Counter) -> Callable[[Fact], bool]:
     """sample_facts' `keep`: render each fact as it is made, into `made`, so that one this format
     cannot word (a select question without room for its options) is replaced by another."""
 
@@ -112,7 +115,7 @@ def _freeze_startup_heap() -> None:
     """Once per process, before its first scene is sampled: move what imports and the catalogue
     left on the heap (about 200,000 objects: jinja, pydantic, numpy, the specs), which never
     becomes garbage, out of the cyclic collector's reach. Otherwise every full collection rescans
-    it: about 150 ms each, several per run, otherwise a tenth of the sampling time."""
+    it: about 150 ms each, several per run, up to a tenth of the sampling time."""
     global _heap_frozen
     if not _heap_frozen:
         gc.collect()

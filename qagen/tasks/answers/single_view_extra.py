@@ -197,8 +197,11 @@ SIZE_NOTES = {
 
 @ANSWERS.register("larger_object")
 def larger_object(ctx: TaskContext, cand: Candidate, criteria: tuple[str, ...] = tuple(SIZE_CRITERIA)) -> Solved:
-    """Which of a, b is taller / longer / wider, when the gap passes the length margin; the
-    criterion asked is steered to one that clears the margin and whose answer the balance lacks."""
+    """Which of a, b is taller / longer / wider, when the gap passes the length margin. Balanced
+    on the answer (a as often as b); the criterion asked is steered to one that clears the margin
+    and gives the answer the balance lacks. Balancing each criterion apart would stall a scene
+    whose same-label pairs differ mostly in one size: one pair seen differing in width would hold
+    every other key back until a second one turned up."""
     measured = {r: object_box_3d(ctx, cand.object_id(r)).sizes() for r in ("a", "b")}
 
     def solve(criterion: str) -> Solved:
@@ -211,7 +214,7 @@ def larger_object(ctx: TaskContext, cand: Candidate, criteria: tuple[str, ...] =
             raise Reject("sizes_within_margin")
         answer = Answer("choice", best, exact=values, unit="m", extra={"options": ["a", "b"], "criterion": criterion})
         return Solved(answer, margin=float(gap - need), slots={"criterion_note": SIZE_NOTES[criterion]},
-                      balance_key=f"{criterion}:{best}", balance_values=(f"{criterion}:a", f"{criterion}:b"))
+                      balance_key=best, balance_values=("a", "b"))
 
     return steered(ctx, tuple(criteria), solve)[1]
 
