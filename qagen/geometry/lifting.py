@@ -226,7 +226,7 @@ def prepare_batch(depth, ids, K, c2w, centres) -> LiftBatch:
     return LiftBatch(
         depth=depth,
         ids=ids,
-        rays=c2w[:, :3, :3] @ (np.linalg.inv(K[:1]) if (K == K[:1]).all() else np.linalg.inv(K)),  # one camera: one inverse
+        rays=c2w[:, :3, :3] @ np.linalg.inv(K[:1] if (K == K[:1]).all() else K),  # one camera: one inverse
         origins=c2w[:, :3, 3].copy(),
         centre_q=np.floor(uv * SUBPIXELS).astype(np.int64),
         centre_ok=ok,

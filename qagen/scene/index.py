@@ -143,16 +143,32 @@ def kept_depth_frames(n_frames: int) -> np.ndarray:
     return np.unique(np.linspace(0, n_frames - 1, min(n_frames, DEPTH_MAPS_KEPT)).round().astype(int))
 
 
-def _dense_lookup(object_ids: np.ndarray) -> np.ndarray:
-    """Table from stored object id + 1 to dense index: entry 0 is "no object" (-1), and the last
-    entry (-1) catches every id that is not among `object_ids` (after clipping)."""
-    ids = object_ids[object_ids >= 0]
-    table = np.full(int(ids.max(initial=-1)) + 3, -1, dtype=np.int32)
-    table[ids + 1] = np.nonzero(object_ids >= 0)[0]
-    return table
+class _DenseIds:
+    """Object ids, or the stored values of instance masks, to dense indices into `object_ids`
+    (-1: no object, or one not among them). Masks go through one gather per frame; the table for
+    their stored values is made once per value width (8- or 16-bit), not per frame."""
+
+    def __init__(self, object_ids: np.ndarray, instance_offset: int):
+        ids = object_ids[object_ids >= 0]
+        self.by_id = np.full(int(ids.max(initial=-1)) + 3, -1, dtype=np.int32)  # id + 1 -> index; last entry: unknown
+        self.by_id[ids + 1] = np.nonzero(object_ids >= 0)[0]
+        self.offset = instance_offset
+        self._by_stored: dict[int, np.ndarray] = {}  # value width -> stored value -> index
+
+    def from_ids(self, ids: np.ndarray, out: np.ndarray) -> None:
+        ids += 1
+        np.clip(ids, 0, len(self.by_id) - 1, out=ids)
+        np.take(self.by_id, ids, out=out)
+
+    def from_stored(self, stored: np.ndarray, out: np.ndarray) -> None:
+        width = stored.dtype.itemsize
+        if width not in self._by_stored:  # threads may both build it: the same table either way
+            ids = instance_table(self.offset, width) + 1
+            self._by_stored[width] = self.by_id[np.clip(ids, 0, len(self.by_id) - 1)]
+        np.take(self._by_stored[width], stored, out=out)
 
 
-def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndarray, ids_out: np.ndarray,
+def _read_into(scene: Scene, frame: Frame, dense: _DenseIds, depth_out: np.ndarray, ids_out: np.ndarray,
                median_out: np.ndarray) -> None:
     """Decode one frame straight into its slot of the batch (threads copy in parallel, not the
     lifter), and take its depth median while the depth is at hand (one element of `median_out`)."""
@@ -160,18 +176,12 @@ def _read_into(scene: Scene, frame: Frame, table: np.ndarray, depth_out: np.ndar
     depth_out[...] = read_frame_depth(frame, scene.depth_scale, size)
     median_out[0] = frame_depth_median(depth_out)
     if frame.instance_path is None:
-        ids = _ids_from_boxes(scene, frame, depth_out)
+        dense.from_ids(_ids_from_boxes(scene, frame, depth_out), ids_out)
     elif frame.instance_on_color:
         stored = read_instance(frame.instance_path, scene.instance_offset, tuple(frame.color_size))
-        ids = resample_by_homography(stored, frame.mask_to_color(), size)
-    else:  # the common case: stored values to dense indices in one gather
-        stored = read_instance_values(frame.instance_path, size)
-        dense = table[np.clip(instance_table(scene.instance_offset, stored.dtype.itemsize) + 1, 0, len(table) - 1)]
-        np.take(dense, stored, out=ids_out)
-        return
-    ids += 1
-    np.clip(ids, 0, len(table) - 1, out=ids)
-    np.take(table, ids, out=ids_out)
+        dense.from_ids(resample_by_homography(stored, frame.mask_to_color(), size), ids_out)
+    else:
+        dense.from_stored(read_instance_values(frame.instance_path, size), ids_out)
 
 
 def _ids_from_boxes(scene: Scene, frame: Frame, depth: np.ndarray) -> np.ndarray:
@@ -187,8 +197,10 @@ def _ids_from_boxes(scene: Scene, frame: Frame, depth: np.ndarray) -> np.ndarray
     return ids
 
 
-def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_size: int) -> Iterator[tuple]:
-    """(frame positions, depth, ids, K, c2w, depth medians) per batch of same-size frames, read ahead in `pool`."""
+def _batches(scene: Scene, object_ids: np.ndarray, pool: ThreadPoolExecutor, batch_size: int) -> Iterator[tuple]:
+    """(frame positions, depth, dense ids into `object_ids`, K, c2w, depth medians) per batch of
+    same-size frames, read ahead in `pool`."""
+    dense = _DenseIds(object_ids, scene.instance_offset)
     spans: list[list[int]] = []
     for pos, frame in enumerate(scene.frames):
         if spans and len(spans[-1]) < batch_size and scene.frames[spans[-1][0]].depth_grid()[1] == frame.depth_grid()[1]:
@@ -205,7 +217,7 @@ def _batches(scene: Scene, table: np.ndarray, pool: ThreadPoolExecutor, batch_si
         W, H = scene.frames[positions[0]].depth_grid()[1]
         depth, ids = np.empty((len(positions), H, W), np.float32), np.empty((len(positions), H, W), np.int32)
         medians = np.empty(len(positions))
-        reads = [pool.submit(_read_into, scene, scene.frames[p], table, depth[i], ids[i], medians[i:i + 1])
+        reads = [pool.submit(_read_into, scene, scene.frames[p], dense, depth[i], ids[i], medians[i:i + 1])
                  for i, p in enumerate(positions)]
         pending.append((np.array(positions), depth, ids, medians, reads))
 
@@ -226,7 +238,7 @@ def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size
     camera_centres = np.array([f.c2w[:3, 3] for f in scene.frames], dtype=float)
     grid = ExtentGrid.covering(camera_centres.min(0) - FUSE_MARGIN_M, camera_centres.max(0) + FUSE_MARGIN_M, FUSE_BIN_M)
     hist = np.zeros((unboxed.size, 3, grid.n_bins), dtype=np.int64)
-    for _, depth, ids, K, c2w, _ in _batches(scene, _dense_lookup(unboxed), pool, batch_size):
+    for _, depth, ids, K, c2w, _ in _batches(scene, unboxed, pool, batch_size):
         hist += extent_histograms(depth, ids, K, c2w, unboxed.size, grid, device=device)
     lo, hi = robust_extents(hist, grid, *FUSE_QUANTILES)
     return {
@@ -243,7 +255,7 @@ def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, de
     frame_medians = np.full(len(scene.frames), np.nan)
     keep, depth_maps = set(kept_depth_frames(len(scene.frames)).tolist()), {}
     parts = []
-    batches = _batches(scene, _dense_lookup(object_ids), pool, batch_size) if object_ids.size else ()
+    batches = _batches(scene, object_ids, pool, batch_size) if object_ids.size else ()
     for positions, depth, ids, K, c2w, medians in batches:
         frame_medians[positions] = medians
         depth_maps.update({int(p): depth[i].copy() for i, p in enumerate(positions) if p in keep})

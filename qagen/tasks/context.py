@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 REFERENCE_AREA = 640 * 480  # min_pixels in specs is given at this image area
 
 
-def cumulative(odds: np.ndarray) -> np.ndarray:
-    """The normalised cumulative sum of odds that TaskContext.draw takes (as rng.choice forms it)."""
+def cumulative(odds) -> np.ndarray:
+    """The cumulative sum of (unnormalised) odds, scaled to end at 1: what TaskContext.draw takes."""
     cdf = np.cumsum(odds, dtype=float)
     if cdf.size:
         cdf /= cdf[-1]
@@ -103,9 +103,7 @@ class TaskContext:
 
     def visible_objects(self, frame_pos: int) -> np.ndarray:
         """Ids of the objects visible in a frame under the spec's filters (memoised, read-only)."""
-        by_frame = self.cache.get("visible_objects")
-        if by_frame is None:
-            by_frame = self.cache["visible_objects"] = {}
+        by_frame = self.cache.setdefault("visible_objects", {})
         ids = by_frame.get(frame_pos)
         if ids is None:
             ids = by_frame[frame_pos] = np.asarray(self.index.obs["object"])[self.visible_rows(frame_pos)]
@@ -114,11 +112,12 @@ class TaskContext:
 
     def row(self, frame_pos: int, object_id: int) -> int:
         """The index row of a visible object in a frame (KeyError when it is not visible there)."""
-        key = ("rows_by_object", frame_pos)
-        if key not in self.cache:
-            rows = self.visible_rows(frame_pos)
-            self.cache[key] = dict(zip(np.asarray(self.index.obs["object"])[rows].tolist(), rows.tolist()))
+        by_frame = self.cache.setdefault("rows_by_object", {})
+        rows = by_frame.get(frame_pos)
+        if rows is None:
+            rows = by_frame[frame_pos] = dict(zip(self.visible_objects(frame_pos).tolist(),
+                                                  self.visible_rows(frame_pos).tolist()))
         try:
-            return self.cache[key][object_id]
+            return rows[object_id]
         except KeyError:
             raise KeyError((frame_pos, object_id)) from None

@@ -80,10 +80,10 @@ def build_fact(ctx: TaskContext, cand: Candidate, solved: Solved) -> Fact:
     )
 
 
-def _identity(cand: Candidate, solved: Solved) -> Any:
+def _identity(cand: Candidate, cand_extra: str, solved: Solved) -> Any:
     """What makes two facts the same question: checked before a fact is built (markers, labels)."""
     extra = solved.answer.extra
-    return (cand.frames, tuple((role, object_id) for role, object_id, _ in cand.roles), repr(cand.extra),
+    return (cand.frames, tuple((role, object_id) for role, object_id, _ in cand.roles), cand_extra,
             repr(solved.answer.value), extra.get("criterion"), extra.get("label"))
 
 
@@ -110,7 +110,8 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
             if rej.final:
                 break
             continue
-        drawn = (cand.frames, cand.roles, cand.media, repr(cand.extra))
+        cand_extra = repr(cand.extra)
+        drawn = (cand.frames, cand.roles, cand.media, cand_extra)
         repeats = repeats + 1 if drawn in tried else 0
         tried.add(drawn)
         try:
@@ -118,7 +119,7 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
         except Reject as rej:
             ctx.rejections[rej.reason] += 1
             continue
-        identity = _identity(cand, solved)
+        identity = _identity(cand, cand_extra, solved)
         if identity in seen:
             ctx.rejections["duplicate"] += 1
             continue

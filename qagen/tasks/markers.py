@@ -35,8 +35,7 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
         object_id, image = cand.object_id(spec.role), cand.image_of(spec.role)
         if image is None:
             image = 0
-        row = ctx.row(cand.frames[image], object_id)
-        markers = _row_markers(ctx)
+        row, markers = ctx.row(cand.frames[image], object_id), _row_markers(ctx)
         if spec.kind == "point":
             rule = "centre" if markers.centre_on_mask[row] else "nearest"
             placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=markers.point_tuples[row], rule=rule))
@@ -47,10 +46,9 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
 
 @dataclass(frozen=True)
 class RowMarkers:
-    """Every index row's point marker and mask box in 0-1000 of its colour image, as arrays (for
-    vectorised use) and as Python tuples (for the one-row lookups of every fact)."""
+    """Every index row's mask box (an array, for vectorised use) and, as Python values for the
+    one-row lookups of every fact, its point marker, box and whether the point is the centre."""
 
-    points: np.ndarray  # (N, 2) int
     boxes: np.ndarray  # (N, 4) int
     point_tuples: list[tuple[int, int]]
     box_tuples: list[tuple[int, int, int, int]]
@@ -69,7 +67,7 @@ def _row_markers(ctx: TaskContext) -> RowMarkers:
         high = _to_colour_1000(ctx, frames, np.stack([obs["x2"] + 1, obs["y2"] + 1], axis=-1))
         boxes = np.concatenate([low, high], axis=-1)
         ctx.scene_memo["row_markers"] = RowMarkers(
-            points, boxes, [tuple(p) for p in points.tolist()], [tuple(b) for b in boxes.tolist()],
+            boxes, [tuple(p) for p in points.tolist()], [tuple(b) for b in boxes.tolist()],
             np.asarray(obs["centre_on_mask"], dtype=bool).tolist(),
         )
     return ctx.scene_memo["row_markers"]

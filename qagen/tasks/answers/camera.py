@@ -136,7 +136,7 @@ def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[li
                 continue
             if not call.ambiguous:
                 counts[call.labels] += 1
-        ctx.cache[key] = [list(labels) for labels in counts], cumulative(np.array(list(counts.values()), float) / sum(counts.values()))
+        ctx.cache[key] = [list(labels) for labels in counts], cumulative(list(counts.values()))
     return ctx.cache[key]
 
 

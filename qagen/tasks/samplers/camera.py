@@ -67,7 +67,7 @@ def _sharing_pairs(ctx: TaskContext, min_gap: int, max_gap: int,
             pairs.append(np.stack([firsts, firsts + gap], axis=1))
             odds.append(np.full(firsts.size, 1.0 / (len(gaps) * (n - gap))))
         pairs, odds = np.concatenate(pairs), np.concatenate(odds)
-        ctx.cache[key] = pairs, cumulative(odds / odds.sum() if odds.size else odds)
+        ctx.cache[key] = pairs, cumulative(odds)
     return ctx.cache[key]
 
 

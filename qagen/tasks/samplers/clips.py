@@ -60,8 +60,7 @@ def qualifying_clips(ctx: TaskContext, qualifies) -> tuple[list[tuple[int, ...]]
         ok = np.flatnonzero(qualifies(clips))
         found += [tuple(int(p) for p in clips[k]) for k in ok]
         odds += [chance] * ok.size
-    odds = np.array(odds)
-    return found, cumulative(odds / odds.sum() if odds.size else odds)
+    return found, cumulative(odds)
 
 
 @SAMPLERS.register("scene_overview")
