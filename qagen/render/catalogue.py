@@ -19,7 +19,7 @@ from typing import Iterable, Optional
 import jinja2
 
 from qagen.errors import SpecError
-from qagen.render.env import environment
+from qagen.render.env import JinjaTemplate, PlainTemplate, compile_template
 from qagen.resources import data_dir
 from qagen.specs.load import read_yaml
 from qagen.specs.schema import FORMATS
@@ -28,16 +28,15 @@ from qagen.specs.schema import FORMATS
 @dataclass(frozen=True)
 class Template:
     id: str
-    question: jinja2.Template
-    answer: jinja2.Template
-    source: tuple[str, str]  # raw question and answer text, for variable checks
+    question: PlainTemplate | JinjaTemplate
+    answer: PlainTemplate | JinjaTemplate
 
 
-def _compile(path: Path, key: str, text: object) -> jinja2.Template:
+def _compile(path: Path, key: str, text: object) -> PlainTemplate | JinjaTemplate:
     if not isinstance(text, str) or not text.strip():
         raise SpecError(path, key, "must be a non-empty string")
     try:
-        return environment().from_string(text)
+        return compile_template(text)
     except jinja2.TemplateSyntaxError as exc:
         raise SpecError(path, key, f"Jinja syntax error: {exc.message}") from None
 
@@ -67,7 +66,6 @@ def load_template_file(path: Path) -> dict[str, list[Template]]:
                     id=f"{task}/{fmt}/{entry['id']}",
                     question=_compile(path, f"{where}.question", entry["question"]),
                     answer=_compile(path, f"{where}.answer", entry["answer"]),
-                    source=(entry["question"], entry["answer"]),
                 )
             )
         out[fmt] = templates

@@ -92,11 +92,11 @@ class Renderer:
         paraphrases = self.templates[fmt]
         choice = int(rng.integers(len(paraphrases))) if template_index is None else template_index
         template = paraphrases[choice]
-        question = template.question.render(**asked).strip()
+        question = template.question.render(asked).strip()
         note = wording.marker_note(fact)
         if note:
             question = f"{note}\n{question}"
-        answer = template.answer.render(**answered).strip()
+        answer = template.answer.render(answered).strip()
         return self._record(fact, fmt, number, template, question, answer, answer_meta, seed)
 
     def _select(self, fact: Fact, variables: dict, answer_meta: dict, state: RenderState,
