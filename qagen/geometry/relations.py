@@ -1,6 +1,8 @@
 """Comparisons with ambiguity margins (TASKS.md): a call inside the margin is "indistinguishable"."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def side(delta: float, margin: float, positive: str, negative: str) -> str:
     """`positive` if delta >= margin, `negative` if delta <= -margin, else "" (indistinguishable)."""
@@ -25,5 +27,10 @@ def compare_lengths(a: float, b: float, abs_m: float, rel: float) -> int:
 
 def round_to(value: float, step: float) -> float:
     """Round to a multiple of `step`, without float noise in the printed value (0.30000000000000004)."""
-    decimals = max(0, -int(f"{step:e}".split("e")[1]))
-    return round(round(value / step) * step, decimals)
+    return round(round(value / step) * step, _decimals(step))
+
+
+@lru_cache(maxsize=None)
+def _decimals(step: float) -> int:
+    """Decimal places a multiple of `step` needs (0.1 -> 1, 5 -> 0); a handful of steps exist."""
+    return max(0, -int(f"{step:e}".split("e")[1]))

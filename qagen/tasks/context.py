@@ -88,6 +88,13 @@ class TaskContext:
     def centre(self, object_id: int) -> np.ndarray:
         return np.asarray(self.index.boxes[object_id].center, dtype=float)
 
+    def centre_tuple(self, object_id: int) -> tuple[float, float, float]:
+        """The box centre as plain floats (memoised per scene), for math on a few points at a time."""
+        centres = self.scene_memo.get("centre_tuples")
+        if centres is None:
+            centres = self.scene_memo["centre_tuples"] = {i: tuple(map(float, b.center)) for i, b in self.index.boxes.items()}
+        return centres[object_id]
+
     def label(self, object_id: int) -> str:
         labels = self.scene_memo.get("labels")
         if labels is None:  # asked some ten thousand times per scene: one dict, built once

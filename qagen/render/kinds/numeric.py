@@ -45,7 +45,7 @@ def numeric_ladder(value: float, unit: str, below: int, above: int, rng: np.rand
     for direction, count in ((-1, below), (1, above)):
         current = value
         for _ in range(count):
-            ratio = math.exp(rng.uniform(*LOG_RATIO))
+            ratio = math.exp(LOG_RATIO[0] + (LOG_RATIO[1] - LOG_RATIO[0]) * rng.random())  # rng.uniform(*LOG_RATIO)
             gap = _gap(current, unit, margins)
             if direction > 0:
                 candidate = max(current * ratio, current + gap)
