@@ -35,6 +35,8 @@ class ViewTable:
     lo: np.ndarray  # (F, O, 3) world minimum of the lifted points (NaN where none)
     hi: np.ndarray  # (F, O, 3) world maximum
     _overlaps: dict = field(default_factory=dict, repr=False)  # view -> overlap row, shared per scene
+    _columns: dict = field(default_factory=dict, repr=False)  # view -> visible columns (per task)
+    _bands: dict = field(default_factory=dict, repr=False)  # (view, low, high) -> views in the band (per task)
 
     @classmethod
     def of(cls, ctx: TaskContext) -> "ViewTable":
@@ -77,6 +79,22 @@ class ViewTable:
         lo_b, hi_b = self.lo[view_b], self.hi[view_b]
         return np.minimum(extent_shares(lo_a, hi_a, lo_b, hi_b), extent_shares(lo_b, hi_b, lo_a, hi_a))
 
+    def band(self, view: int, low: float, high: float) -> np.ndarray:
+        """The other views that show a visible object and share low..high with `view` (memoised)."""
+        key = (view, low, high)
+        if key not in self._bands:
+            row = self.overlap(view)
+            pool = np.flatnonzero((row >= low) & (row <= high) & self.shows_objects)
+            self._bands[key] = pool[pool != view]
+        return self._bands[key]
+
+    def visible_columns(self, view: int) -> tuple[int, ...]:
+        """Columns of the objects visible in a view, ascending (memoised per view)."""
+        columns = self._columns.get(view)
+        if columns is None:
+            columns = self._columns[view] = tuple(np.flatnonzero(self.visible[view]).tolist())
+        return columns
+
     def visible_ids(self, view: int) -> np.ndarray:
         return self.objects[self.visible[view]]
 
@@ -103,11 +121,8 @@ def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overla
     """A first view with a visible object, then up to n-1 more in the overlap band (n drawn from
     `images`), each showing a visible object and not within overlap[1] of another extra view."""
     low, high = overlap
-    shows_objects = table.shows_objects
     first = first_view(ctx, table)
-    row = table.overlap(first)
-    pool = np.flatnonzero((row >= low) & (row <= high) & shows_objects)
-    pool = pool[pool != first]
+    pool = table.band(first, low, high)
     wanted = int(ctx.rng.integers(images[0], images[1] + 1))
     chosen = [first]
     for view in ctx.rng.permutation(pool):
@@ -120,13 +135,14 @@ def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overla
     return chosen
 
 
-def _separated(ctx: TaskContext, table: ViewTable) -> np.ndarray:
-    """(O, O) bool: the two objects' centres are at least filters.min_separation_m apart (per task)."""
-    if "separated" not in ctx.cache:
+def _apart(ctx: TaskContext, table: ViewTable) -> list[frozenset[int]]:
+    """Per object column, the columns of the objects whose centres are at least
+    filters.min_separation_m from its own (per task)."""
+    if "apart" not in ctx.cache:
         centres = np.array([ctx.centre(int(i)) if int(i) in ctx.index.boxes else (np.nan,) * 3 for i in table.objects])
         gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-        ctx.cache["separated"] = gaps >= ctx.spec.filters.min_separation_m
-    return ctx.cache["separated"]
+        ctx.cache["apart"] = [frozenset(np.flatnonzero(row).tolist()) for row in gaps >= ctx.spec.filters.min_separation_m]
+    return ctx.cache["apart"]
 
 
 def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Sequence[str],
@@ -135,30 +151,29 @@ def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Se
 
     With `spread`, each role goes to the least-used image that still has a free object, and the
     candidate is rejected unless min(len(roles), len(views)) different images carry markers.
-    Roles in `off_first` are never marked on the first image.
+    Roles in `off_first` are never marked on the first image. (A few views and objects at a time,
+    thousands of times per scene: Python sets, not boolean arrays.)
     """
-    separated = _separated(ctx, table)
-    allowed = np.ones(table.objects.size, dtype=bool)  # not taken, and apart from every taken one
-    uses = np.zeros(len(views), dtype=int)
-    shown = table.visible[views]  # (images, objects)
+    apart = _apart(ctx, table)
+    allowed = set(range(table.objects.size))  # not taken, and apart from every taken one
+    uses = [0] * len(views)
+    shown = [table.visible_columns(view) for view in views]
     picked: dict[str, tuple[int, int]] = {}
-    for role in (str(r) for r in ctx.rng.permutation(list(roles))):
-        free = shown & allowed
-        if role in off_first:
-            free[0] = False
-        images, cols = np.nonzero(free)  # (image, object column) options, image by image
-        if spread and images.size:
-            keep = uses[images] == uses[images].min()
-            images, cols = images[keep], cols[keep]
-        if not images.size:
+    for r in ctx.rng.permutation(len(roles)):
+        role = roles[r]
+        options = [(image, col) for image, cols in enumerate(shown) if image or role not in off_first
+                   for col in cols if col in allowed]  # image by image, columns ascending
+        if spread and options:
+            least = min(uses[image] for image, _ in options)
+            options = [option for option in options if uses[option[0]] == least]
+        if not options:
             raise Reject("too_few_objects_in_views")
-        pick = int(ctx.rng.integers(images.size))
-        image, col = int(images[pick]), int(cols[pick])
+        image, col = options[int(ctx.rng.integers(len(options)))]
         uses[image] += 1
-        allowed &= separated[col]
-        allowed[col] = False
+        allowed &= apart[col]
+        allowed.discard(col)
         picked[role] = (int(table.objects[col]), image)
-    if spread and np.count_nonzero(uses) < min(len(roles), len(views)):
+    if spread and sum(1 for n in uses if n) < min(len(roles), len(views)):
         raise Reject("markers_not_on_different_images")
     return tuple((role, *picked[role]) for role in roles)
 
