@@ -30,13 +30,13 @@ def imagination_views(ctx: TaskContext, first: list[str], others: list[str],
     table = ViewTable.of(ctx)
     views = pick_views(ctx, table, images, overlap)
     on_first = table.visible_ids(views[0])
-    if on_first.size < len(first):
+    if len(on_first) < len(first):
         raise Reject("first_view_shows_too_few_objects")
     taken = [int(i) for i in ctx.rng.choice(on_first, size=len(first), replace=False)]
     roles = [(role, oid, 0) for role, oid in zip(first, taken)]
     for role in others:
-        options = [(image, int(oid)) for image, view in enumerate(views) if image > 0
-                   for oid in table.visible_ids(view) if int(oid) not in taken]
+        options = [(image, oid) for image, view in enumerate(views) if image > 0
+                   for oid in table.visible_ids(view) if oid not in taken]
         if not options:
             raise Reject("too_few_objects_in_later_views")
         image, oid = options[int(ctx.rng.integers(len(options)))]

@@ -36,6 +36,7 @@ class ViewTable:
     hi: np.ndarray  # (F, O, 3) world maximum
     _overlaps: dict = field(default_factory=dict, repr=False)  # view -> overlap row, shared per scene
     _columns: dict = field(default_factory=dict, repr=False)  # view -> visible columns (per task)
+    _ids: dict = field(default_factory=dict, repr=False)  # view -> visible object ids (per task)
     _bands: dict = field(default_factory=dict, repr=False)  # (view, low, high) -> views in the band (per task)
 
     @classmethod
@@ -95,8 +96,12 @@ class ViewTable:
             columns = self._columns[view] = tuple(np.flatnonzero(self.visible[view]).tolist())
         return columns
 
-    def visible_ids(self, view: int) -> np.ndarray:
-        return self.objects[self.visible[view]]
+    def visible_ids(self, view: int) -> tuple[int, ...]:
+        """Ids of the objects visible in a view, ascending (memoised per view)."""
+        ids = self._ids.get(view)
+        if ids is None:
+            ids = self._ids[view] = tuple(self.objects[self.visible[view]].tolist())
+        return ids
 
     @functools.cached_property
     def shows_objects(self) -> np.ndarray:
