@@ -107,20 +107,32 @@ def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool
         frames = clips[int(ctx.draw(cdf))]
     else:
         frames = video_clip(ctx).frames
-    ids, states = presence_states(ctx, frames)
-    pool = referable_by_label(ctx, ids, states)
+    pool, by_first = _named_in_clip(ctx, frames)
     if distinct_first_frames:
-        first = {int(i): int(np.argmax(states[np.searchsorted(ids, i)] == SHOWN)) for i in pool}
-        groups = sorted(set(first.values()))
+        groups = sorted(by_first)
         if len(groups) < len(roles):
             raise Reject("too_few_first_frames", final=True)
         picked = ctx.rng.choice(groups, size=len(roles), replace=False)
-        picks = [int(ctx.pick([i for i in pool if first[int(i)] == g])) for g in picked]
+        picks = [int(ctx.pick(by_first[g])) for g in picked]
     else:
         if len(pool) < len(roles):
             raise Reject("too_few_objects_named_by_label")
         picks = ctx.rng.choice(pool, size=len(roles), replace=False)
     return Candidate(frames=frames, roles=tuple((r, int(i), None) for r, i in zip(roles, picks)), media="video")
+
+
+def _named_in_clip(ctx: TaskContext, frames: tuple[int, ...]) -> tuple[np.ndarray, dict[int, list[int]]]:
+    """The objects of a clip referable by label, and the same grouped by the clip frame where
+    each first shows (memoised per clip: a task draws its qualifying clips again and again)."""
+    key = ("named_in_clip", frames)
+    if key not in ctx.cache:
+        ids, states = presence_states(ctx, frames)
+        pool = referable_by_label(ctx, ids, states)
+        by_first: dict[int, list[int]] = {}
+        for i in pool.tolist():
+            by_first.setdefault(int(np.argmax(states[np.searchsorted(ids, i)] == SHOWN)), []).append(i)
+        ctx.cache[key] = pool, by_first
+    return ctx.cache[key]
 
 
 def _first_frame_groups(ctx: TaskContext, clips: np.ndarray) -> np.ndarray:
