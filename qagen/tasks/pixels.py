@@ -41,7 +41,10 @@ def draw_depth_frame(ctx: TaskContext) -> int:
     """One of kept_depth_frames at random: decoding a depth map costs more than everything else a
     pixel task does with it, so every format and seed of a scene asks about the same few frames
     (kept by the index when the scene was lifted, decoded once otherwise)."""
-    return int(ctx.pick(kept_depth_frames(len(ctx.scene.frames))))
+    kept = ctx.scene_memo.get("kept_depth_frames")
+    if kept is None:
+        kept = ctx.scene_memo["kept_depth_frames"] = kept_depth_frames(len(ctx.scene.frames))
+    return int(ctx.pick(kept))
 
 
 def median_depth(ctx: TaskContext, frame_pos: int) -> float:

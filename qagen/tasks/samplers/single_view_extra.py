@@ -14,7 +14,6 @@ from qagen.tasks.pixels import draw_depth_frame, frame_depth
 from qagen.tasks.samplers.clips import scene_overview
 
 PIXEL_TRIES = 60
-SMOOTH_CHUNK = 8  # pixels tested for smoothness at a time (the first smooth one is taken)
 
 
 def unique_label_objects(ctx: TaskContext, frame_pos: int) -> list[int]:
@@ -42,15 +41,14 @@ def labelled_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
 
 
-def _smooth(depth: np.ndarray, cols: np.ndarray, rows: np.ndarray, radius: int, smooth_rel: float) -> np.ndarray:
-    """(N,) valid depth on each pixel's whole (2r+1)^2 neighbourhood, within smooth_rel of its
-    centre: no pixel on a depth edge, where a point marker would be ambiguous."""
-    offsets = np.arange(-radius, radius + 1)
-    patch = depth[rows[:, None, None] + offsets[None, :, None], cols[:, None, None] + offsets[None, None, :]]
-    centre = depth[rows, cols]
-    with np.errstate(invalid="ignore"):
-        spread = np.abs(patch - centre[:, None, None]).max(axis=(1, 2))
-        return np.isfinite(patch).all(axis=(1, 2)) & (spread <= smooth_rel * centre)
+def _smooth(depth: np.ndarray, col: int, row: int, radius: int, smooth_rel: float) -> bool:
+    """Valid depth on the pixel's whole (2r+1)^2 neighbourhood, within smooth_rel of its centre:
+    no pixel on a depth edge, where a point marker would be ambiguous."""
+    patch = depth[row - radius:row + radius + 1, col - radius:col + radius + 1]
+    if not np.isfinite(patch).all():
+        return False
+    centre = depth[row, col]
+    return float(np.abs(patch - centre).max()) <= smooth_rel * centre
 
 
 def _random_pixel(ctx: TaskContext, depth: np.ndarray, border: int, radius: int, smooth_rel: float,
@@ -68,12 +66,10 @@ def _random_pixel(ctx: TaskContext, depth: np.ndarray, border: int, radius: int,
         if nearer_lower is not None:
             nearer = depth[rows, cols] < depth[other_row, other_col]
             ok &= (rows != other_row) & ((nearer == (rows > other_row)) == nearer_lower)
-    candidates = np.flatnonzero(ok)
-    for start in range(0, candidates.size, SMOOTH_CHUNK):  # most pixels are smooth: test a few at a time
-        chunk = candidates[start:start + SMOOTH_CHUNK]
-        smooth = chunk[_smooth(depth, cols[chunk], rows[chunk], radius, smooth_rel)]
-        if smooth.size:
-            return int(cols[smooth[0]]), int(rows[smooth[0]])
+    for k in np.flatnonzero(ok).tolist():  # most pixels are smooth: the first usually is
+        col, row = int(cols[k]), int(rows[k])
+        if _smooth(depth, col, row, radius, smooth_rel):
+            return col, row
     raise Reject("no_smooth_valid_pixel")
 
 
