@@ -83,6 +83,6 @@ def _to_colour_1000(ctx: TaskContext, frames: np.ndarray, xy: np.ndarray) -> np.
         ctx.scene_memo["mask_to_colour"] = homography, sizes
     homography, sizes = ctx.scene_memo["mask_to_colour"]
     xy = np.asarray(xy, dtype=float)
-    homog = (homography[frames] @ np.c_[xy, np.ones(len(xy))][..., None])[..., 0]
+    homog = (homography[frames] @ np.concatenate([xy, np.ones((len(xy), 1))], axis=1)[..., None])[..., 0]
     colour = homog[:, :2] / homog[:, 2:3]
     return np.clip(np.rint(colour / sizes[frames] * 1000.0), 0, 1000).astype(int)
