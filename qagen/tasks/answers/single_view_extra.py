@@ -64,7 +64,22 @@ def _gap_needed(ctx: TaskContext, a: float, b: float, length: bool) -> float:
 
 def describe(ctx: TaskContext, frame_pos: int, object_id: int) -> tuple[str, Optional[float]]:
     """A referring expression that picks `object_id` out of the objects visible in the frame, and
-    its margin (None for a unique label); Reject when no direction separates it by the margin."""
+    its margin (None for a unique label); Reject when no direction separates it by the margin.
+    Memoised per task: the distractors of every fact of a frame describe its other objects."""
+    memo = ctx.cache.setdefault("descriptions", {})
+    key = (frame_pos, object_id)
+    if key not in memo:
+        try:
+            memo[key] = _describe(ctx, frame_pos, object_id)
+        except Reject as rej:
+            memo[key] = rej
+    found = memo[key]
+    if isinstance(found, Reject):
+        raise Reject(found.reason)
+    return found
+
+
+def _describe(ctx: TaskContext, frame_pos: int, object_id: int) -> tuple[str, Optional[float]]:
     label = ctx.label(object_id)
     same = [int(i) for i in ctx.visible_objects(frame_pos) if ctx.label(int(i)) == label]
     if len(same) == 1:
