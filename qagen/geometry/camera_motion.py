@@ -79,7 +79,7 @@ def camera_change(c2w_1: np.ndarray, c2w_2: np.ndarray) -> dict[str, float]:
 def yxz_euler_deg(rotation: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees with rotation = Rz(roll) Rx(pitch) Ry(yaw) (extrinsic y, x, z)."""
     R = np.asarray(rotation, dtype=float)
-    pitch = math.asin(float(np.clip(R[2, 1], -1.0, 1.0)))
+    pitch = math.asin(max(-1.0, min(1.0, float(R[2, 1]))))
     yaw = math.atan2(-R[2, 0], R[2, 2])
     roll = math.atan2(-R[0, 1], R[1, 1])
     return math.degrees(yaw), math.degrees(pitch), math.degrees(roll)
@@ -118,12 +118,12 @@ def motion_labels(components: dict[str, float], scale: float,
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scene scale must be a positive number, got {scale!r}")
     labels, ambiguous, margins, sizes = [], [], [], {}
+    move = thresholds.translation_rel * scale
+    limits = {"dolly": move, "truck": move, "pedestal": move, "pan": thresholds.rotation_deg,
+              "tilt": thresholds.rotation_deg, "roll": thresholds.roll_deg}
     for name in COMPONENTS:
         value = components[name]
-        limit = {"dolly": thresholds.translation_rel * scale, "truck": thresholds.translation_rel * scale,
-                 "pedestal": thresholds.translation_rel * scale, "pan": thresholds.rotation_deg,
-                 "tilt": thresholds.rotation_deg, "roll": thresholds.roll_deg}[name]
-        ratio = abs(value) / limit
+        ratio = abs(value) / limits[name]
         if ratio >= 1.0:
             word = LABEL_WORDS[name][0 if value > 0 else 1]
             labels.append(word)

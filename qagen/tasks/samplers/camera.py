@@ -78,5 +78,6 @@ def camera_clip(ctx: TaskContext, min_gap: int = CLIP_GAPS["min_gap"],
     at most filters.max_frames frames spread evenly, ends included."""
     first, last = frame_pair(ctx, min_gap, max_gap)
     count = min(abs(last - first) + 1, max(2, ctx.spec.filters.max_frames))
-    frames = np.linspace(first, last, count).round().astype(int)
-    return Candidate(frames=tuple(int(f) for f in dict.fromkeys(frames.tolist())), roles=(), media="video")
+    step = (last - first) / (count - 1)  # np.linspace(first, last, count).round(), without its overhead
+    frames = [round(i * step + first) for i in range(count - 1)] + [last]
+    return Candidate(frames=tuple(dict.fromkeys(frames)), roles=(), media="video")
