@@ -203,20 +203,31 @@ def matching_views(ctx: TaskContext, overlap: Sequence[float] = DEFAULT_OVERLAP,
     (matching then needs more than the category)."""
     table = ViewTable.of(ctx)
     first = first_view(ctx, table)
+    key = ("matching_pairs", first, tuple(overlap), tuple(object_overlap), prefer_repeated_labels)
+    if key not in ctx.cache:  # RNG-free per first view, which the task draws again and again
+        ctx.cache[key] = _matching_pairs(ctx, table, first, overlap, object_overlap, prefer_repeated_labels)
+    seconds, pairs = ctx.cache[key]
+    if pairs.size == 0:
+        raise Reject("no_object_seen_in_both_views")
+    second, col = pairs[int(ctx.rng.integers(len(pairs)))]
+    return Candidate(frames=(first, int(seconds[second])), roles=(("a", int(table.objects[col]), 0),))
+
+
+def _matching_pairs(ctx: TaskContext, table: ViewTable, first: int, overlap: Sequence[float],
+                    object_overlap: Sequence[float], prefer_repeated_labels: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The second views in the overlap band of `first`, and the (second view, object column)
+    pairs matching_views draws from."""
     row = table.overlap(first)
     seconds = np.flatnonzero((row >= overlap[0]) & (row <= overlap[1]))
     seconds = seconds[seconds != first]
     shared = table.visible[first][None] & table.visible[seconds]
     own = table.object_overlap(first, seconds)
     pairs = np.argwhere(shared & (own >= object_overlap[0]) & (own <= object_overlap[1]))
-    if pairs.size == 0:
-        raise Reject("no_object_seen_in_both_views")
-    if prefer_repeated_labels:
+    if prefer_repeated_labels and pairs.size:
         repeated = _repeated_labels(ctx, table)[seconds[pairs[:, 0]], pairs[:, 1]]
         if repeated.any():
             pairs = pairs[repeated]
-    second, col = pairs[int(ctx.rng.integers(len(pairs)))]
-    return Candidate(frames=(first, int(seconds[second])), roles=(("a", int(table.objects[col]), 0),))
+    return seconds, pairs
 
 
 def _repeated_labels(ctx: TaskContext, table: ViewTable) -> np.ndarray:
