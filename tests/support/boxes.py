@@ -10,9 +10,15 @@ def _project(point, centre, rotation, size):
     return centre + rotation @ np.clip(rotation.T @ (point - centre), -size / 2, size / 2)
 
 
-def alternating_projections(c1, r1, s1, c2, r2, s2, steps: int = 4000) -> float:
+def alternating_projections(c1, r1, s1, c2, r2, s2, chunk: int = 2000, max_steps: int = 200_000) -> float:
+    """Projects back and forth until the gap stops shrinking (chunk by chunk): boxes that barely
+    overlap converge slowly (some 10^4 steps to reach 1e-12), boxes apart within a few hundred."""
     c1, r1, s1, c2, r2, s2 = (np.asarray(v, dtype=float) for v in (c1, r1, s1, c2, r2, s2))
-    x = c1.copy()
-    for _ in range(steps):
-        x = _project(_project(x, c2, r2, s2), c1, r1, s1)
-    return float(np.linalg.norm(x - _project(x, c2, r2, s2)))
+    x, gap = c1.copy(), np.inf
+    for _ in range(max_steps // chunk):
+        for _ in range(chunk):
+            x = _project(_project(x, c2, r2, s2), c1, r1, s1)
+        previous, gap = gap, float(np.linalg.norm(x - _project(x, c2, r2, s2)))
+        if gap < 1e-12 or previous - gap < 1e-13:
+            break
+    return gap

@@ -32,7 +32,7 @@ def imagination_views(ctx: TaskContext, first: list[str], others: list[str],
     on_first = table.visible_ids(views[0])
     if len(on_first) < len(first):
         raise Reject("first_view_shows_too_few_objects")
-    taken = [int(i) for i in ctx.rng.choice(on_first, size=len(first), replace=False)]
+    taken = [int(i) for i in ctx.sample(on_first, len(first))]
     roles = [(role, oid, 0) for role, oid in zip(first, taken)]
     for role in others:
         options = [(image, oid) for image, view in enumerate(views) if image > 0
@@ -103,5 +103,5 @@ def unique_label_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     unique = ctx.cache["scene_unique_ids"]
     if len(unique) < len(roles):
         raise Reject("too_few_uniquely_labelled_objects")
-    ids = ctx.rng.choice(unique, size=len(roles), replace=False)
+    ids = ctx.sample(unique, len(roles))
     return Candidate(frames=(), roles=tuple((role, int(oid), None) for role, oid in zip(roles, ids)), media="none")

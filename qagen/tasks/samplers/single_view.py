@@ -38,7 +38,7 @@ def single_view_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     if frames.size == 0:
         raise Reject("too_few_visible_objects")
     pos = int(ctx.pick(frames))
-    ids = ctx.rng.choice(ctx.visible_objects(pos), size=len(roles), replace=False)
+    ids = ctx.sample(ctx.visible_objects(pos), len(roles))
     if not _well_separated(ctx, ids):
         raise Reject("objects_too_close")
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
@@ -58,7 +58,7 @@ def same_label_objects(ctx: TaskContext, roles: list[str], sizes_differ: bool = 
     if not sets:
         raise Reject("no_same_label_pair_differs_in_size" if sizes_differ else "no_label_seen_twice_in_a_frame", final=True)
     pos, ids = sets[int(ctx.rng.integers(len(sets)))]
-    picks = ctx.rng.choice(ids, size=len(roles), replace=False)
+    picks = ctx.sample(ids, len(roles))
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, picks)))
 
 

@@ -37,7 +37,7 @@ def labelled_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     if not frames:
         raise Reject("too_few_uniquely_labelled_objects", final=True)
     pos = int(ctx.pick(frames))
-    ids = ctx.rng.choice(unique_label_objects(ctx, pos), size=len(roles), replace=False)
+    ids = ctx.sample(unique_label_objects(ctx, pos), len(roles))
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
 
 

@@ -79,7 +79,7 @@ def video_objects(ctx: TaskContext, roles: list[str], min_distinct_frames: int =
     where = visible_in(ctx, frames)
     if len(where) < len(roles):
         raise Reject("too_few_visible_objects")
-    ids = ctx.rng.choice(sorted(where), size=len(roles), replace=False)
+    ids = ctx.sample(sorted(where), len(roles))
     images: list[int] = []
     for oid in ids:
         unused = [k for k in where[int(oid)] if k not in images]
@@ -112,12 +112,12 @@ def clip_objects(ctx: TaskContext, roles: list[str], distinct_first_frames: bool
         groups = sorted(by_first)
         if len(groups) < len(roles):
             raise Reject("too_few_first_frames", final=True)
-        picked = ctx.rng.choice(groups, size=len(roles), replace=False)
+        picked = ctx.sample(groups, len(roles))
         picks = [int(ctx.pick(by_first[g])) for g in picked]
     else:
         if len(pool) < len(roles):
             raise Reject("too_few_objects_named_by_label")
-        picks = ctx.rng.choice(pool, size=len(roles), replace=False)
+        picks = ctx.sample(pool, len(roles))
     return Candidate(frames=frames, roles=tuple((r, int(i), None) for r, i in zip(roles, picks)), media="video")
 
 
@@ -201,6 +201,6 @@ def overview_start_goal(ctx: TaskContext, roles: list[str] = ("start", "goal")) 
     where = visible_in(ctx, frames)
     if len(where) < len(roles):
         raise Reject("too_few_visible_objects")
-    ids = ctx.rng.choice(sorted(where), size=len(roles), replace=False)
+    ids = ctx.sample(sorted(where), len(roles))
     return Candidate(frames=frames, roles=tuple((r, int(i), int(ctx.pick(where[int(i)])))
                                                 for r, i in zip(roles, ids)), media="video")
