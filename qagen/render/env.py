@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Mapping, Union
 
 import jinja2
+import jinja2.meta
 from jinja2 import nodes
 
 # The filters a template may apply to a bare variable and still be rendered without Jinja's runtime.
@@ -37,6 +38,7 @@ class PlainTemplate:
 
     def __init__(self, pieces: tuple[Union[str, tuple[str, str | None]], ...]):
         self.pieces = pieces  # literal text, or (variable, filter or None)
+        self.names = frozenset(piece[0] for piece in pieces if piece.__class__ is not str)
         self._filters = environment().filters
 
     def render(self, variables: Mapping[str, object]) -> str:
@@ -57,19 +59,23 @@ class PlainTemplate:
 class JinjaTemplate:
     """Any other template (tags, expressions, other filters): Jinja renders it."""
 
-    def __init__(self, template: jinja2.Template):
+    def __init__(self, template: jinja2.Template, names: frozenset[str]):
         self.template = template
+        self.names = names  # the variables it reads
 
     def render(self, variables: Mapping[str, object]) -> str:
         return self.template.render(variables)
 
 
 def compile_template(text: str) -> PlainTemplate | JinjaTemplate:
-    """The render function of a template text (jinja2.TemplateSyntaxError when it does not parse)."""
+    """The render function of a template text (jinja2.TemplateSyntaxError when it does not parse);
+    its `names` are the variables it reads, so that the renderer spells only those."""
     env = environment()
-    body = env.parse(text).body
-    pieces = _plain_pieces(body)
-    return PlainTemplate(pieces) if pieces is not None else JinjaTemplate(env.from_string(text))
+    tree = env.parse(text)
+    pieces = _plain_pieces(tree.body)
+    if pieces is not None:
+        return PlainTemplate(pieces)
+    return JinjaTemplate(env.from_string(text), frozenset(jinja2.meta.find_undeclared_variables(tree)))
 
 
 def _plain_pieces(body: list[nodes.Node]) -> tuple | None:

@@ -42,11 +42,10 @@ def spell(value: Any, fact: Fact, coordinates: bool = True) -> str:
     return KINDS.get(fact.answer.kind)().spell(value, fact.answer, fact, coordinates)
 
 
-def base_variables(fact: Fact) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Template variables of the question and of the answer: the same but for the references to
-    objects and the spelled answer, which the answer gives without marker coordinates."""
+def shared_variables(fact: Fact) -> dict[str, Any]:
+    """The variables questions and answers share: the fact's slots (numbers spelled), the answer's
+    criterion, label and dimension, and what derives from them."""
     a = fact.answer
-    kind = KINDS.get(a.kind)()
     shared: dict[str, Any] = {}
     for key, val in fact.slots.items():
         shared[key] = wording.number(val) if isinstance(val, (int, float)) else val
@@ -58,15 +57,21 @@ def base_variables(fact: Fact) -> tuple[dict[str, Any], dict[str, Any]]:
     if a.kind == "choice":
         shared["answer_color"] = next((m.color for m in fact.markers if m.role == a.value), a.value)
     shared["n_images"] = len(fact.frames)
+    return shared
 
-    def variables(coordinates: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects}
-        out["answer"] = kind.spell(a.value, a, fact, coordinates)
+
+def variables(fact: Fact, shared: dict[str, Any], names: frozenset[str], coordinates: bool) -> dict[str, Any]:
+    """The variables a template reads (`names`): references to the fact's objects, which give
+    marker coordinates in questions (`coordinates`) and colours only in answers, the spelled
+    answer and its value, and the shared variables (which win over references, as they are named).
+    Only what the template reads is spelled: most answers read one value, no question the answer."""
+    a = fact.answer
+    out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects if o.role in names}
+    if "answer" in names or "value" in names:
+        out["answer"] = KINDS.get(a.kind)().spell(a.value, a, fact, coordinates)
         out["value"] = wording.number(a.value) if a.kind == "number" else out["answer"]
-        out.update(shared)  # slots and answer extras win over references, as they are named
-        return out
-
-    return variables(True), variables(False)
+    out.update(shared)
+    return out
 
 
 class Renderer:
@@ -80,18 +85,18 @@ class Renderer:
                template_index: Optional[int] = None) -> QA:
         """One record; `template_index` forces a paraphrase (the template test renders them all)."""
         state = self.states.get(fmt) or self.states.setdefault(fmt, RenderState())
-        asked, answered = base_variables(fact)
         answer_meta = fact.answer.to_json()
+        worded: dict[str, Any] = {}  # the options or the claim, which questions and answers both show
         if fmt == "select":
-            self._select(fact, asked, answer_meta, state, rng)
+            self._select(fact, worded, answer_meta, state, rng)
         elif fmt == "judge":
-            self._judge(fact, asked, answer_meta, state, rng)
-        for key in ("options", "letters", "letter", "claim", "truth"):
-            if key in asked:
-                answered[key] = asked[key]
+            self._judge(fact, worded, answer_meta, state, rng)
         paraphrases = self.templates[fmt]
         choice = int(rng.integers(len(paraphrases))) if template_index is None else template_index
         template = paraphrases[choice]
+        shared = shared_variables(fact)
+        asked = variables(fact, shared, template.question.names, coordinates=True) | worded
+        answered = variables(fact, shared, template.answer.names, coordinates=False) | worded
         question = template.question.render(asked).strip()
         note = wording.marker_note(fact)
         if note:
@@ -99,7 +104,7 @@ class Renderer:
         answer = template.answer.render(answered).strip()
         return self._record(fact, fmt, number, template, question, answer, answer_meta, seed)
 
-    def _select(self, fact: Fact, variables: dict, answer_meta: dict, state: RenderState,
+    def _select(self, fact: Fact, worded: dict, answer_meta: dict, state: RenderState,
                 rng: np.random.Generator) -> None:
         kind, n = KINDS.get(fact.answer.kind)(), self.spec.select.options
         for rank in state.least_used(state.letters, list(range(n)), rng):
@@ -112,13 +117,13 @@ class Renderer:
         letter = LETTERS[correct]
         state.letters[correct] += 1
         shown = [spell(v, fact) for v in values]
-        variables["options"] = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(shown))
-        variables["letters"] = ", ".join(LETTERS[: len(shown) - 1]) + f" or {LETTERS[len(shown) - 1]}"
-        variables["letter"] = letter
+        worded["options"] = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(shown))
+        worded["letters"] = ", ".join(LETTERS[: len(shown) - 1]) + f" or {LETTERS[len(shown) - 1]}"
+        worded["letter"] = letter
         answer_meta["options"] = values
         answer_meta["letter"] = letter
 
-    def _judge(self, fact: Fact, variables: dict, answer_meta: dict, state: RenderState,
+    def _judge(self, fact: Fact, worded: dict, answer_meta: dict, state: RenderState,
                rng: np.random.Generator) -> None:
         a = fact.answer
         truth = state.least_used(state.truths, [True, False], rng)[0]
@@ -126,8 +131,8 @@ class Renderer:
         if claim is None:
             raise Reject("no_false_claim_outside_margin")
         state.truths[truth] += 1
-        variables["claim"] = spell(claim, fact)
-        variables["truth"] = "Yes" if truth else "No"
+        worded["claim"] = spell(claim, fact)
+        worded["truth"] = "Yes" if truth else "No"
         answer_meta.clear()
         answer_meta.update({"kind": "bool", "value": truth, "claim": claim, "fact": fact.answer.to_json()})
 
