@@ -52,9 +52,15 @@ def spell_clauses(value: list[str], slots: list[str]) -> str:
 
 
 def spell_relation(value: list[str], slots: list[str]) -> str:
+    return _spelled(tuple(value), tuple(slots))
+
+
+@lru_cache(maxsize=4096)
+def _spelled(value: tuple[str, ...], slots: tuple[str, ...]) -> str:
+    """A few hundred tuples over a run, each spelled for every option and claim that shows it."""
     if all(s in SLOT_CLAUSES for s in slots):
-        return spell_clauses(value, slots)
-    return wording.relation(value)
+        return spell_clauses(list(value), list(slots))
+    return wording.relation(list(value))
 
 
 # Slots relative to the camera itself. Their words are far from balanced in any task: the camera
