@@ -206,6 +206,34 @@ def test_camera_motion_infer_rejects_exactly_the_pairs_out_of_view(camera_world_
     assert reasons[None] > 20 and reasons["camera_2_behind_camera_1"] > 20 and reasons["camera_2_outside_image_1"] > 20
 
 
+def test_camera_motion_infer_draws_among_exactly_the_pairs_in_view(camera_world_native_dir, camera_world):
+    """second_in_view: the sampler's table holds exactly the ordered pairs sharing a visible object
+    whose second camera is in front of the first (by the 0.15 m margin) and inside its image, from
+    the world's poses; so the answer never turns a drawn pair away."""
+    from qagen.registry import SAMPLERS
+
+    scene = load_scene(camera_world_native_dir, loader="native")
+    spec = catalogue.load().specs["camera_motion_infer"]
+    ctx = TaskContext(scene, SceneIndex.build(scene), spec, np.random.default_rng(0))
+    K, W, H = camera_world.K, camera_world.width, camera_world.height
+    expected = set()
+    for i in range(len(scene.frames)):
+        for j in range(len(scene.frames)):
+            cam = camera_world.poses[i][:3, :3].T @ (camera_world.poses[j][:3, 3] - camera_world.poses[i][:3, 3])
+            shared = np.intersect1d(ctx.visible_objects(i), ctx.visible_objects(j)).size
+            if i != j and shared and cam[2] >= 0.15:
+                u, v = (K @ cam)[:2] / cam[2]
+                if 0 <= u <= W and 0 <= v <= H:
+                    expected.add((i, j))
+    sampler, answer = SAMPLERS.get(spec.sampler), ANSWERS.get(spec.answer)
+    drawn = {sampler(ctx, **spec.sampler_args).frames for _ in range(400)}
+    pairs, _ = ctx.cache[("camera_pairs", 1, 100000, 1, True)]
+    assert {tuple(p) for p in pairs.tolist()} == expected and len(expected) > 20
+    assert drawn <= expected and len(drawn) > len(expected) / 2
+    for frames in drawn:
+        answer(ctx, Candidate(frames, ()))  # raises Reject if the pair were out of view
+
+
 def rotation(axis, degrees):
     c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
     i, j = [k for k in range(3) if k != axis]
@@ -420,7 +448,7 @@ def test_long_captures_draw_sharing_pairs_by_rejection(small_world_native_dir, m
     spec = catalogue.load().specs["camera_rotation"]
     ctx = TaskContext(scene, SceneIndex.build(scene), spec, np.random.default_rng(3))
     facts = sample_facts(ctx, 6)
-    assert len(facts) == 6 and ctx.cache[("sharing_pairs", 2, 12, 1)] is None
+    assert len(facts) == 6 and ctx.cache[("camera_pairs", 2, 12, 1, False)] is None
     for fact in facts:
         first, second = fact.frames
         assert np.intersect1d(ctx.visible_objects(first), ctx.visible_objects(second)).size >= 1
