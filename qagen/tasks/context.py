@@ -65,10 +65,7 @@ class TaskContext:
     def wants(self, solved: Any) -> bool:
         """Whether the balancer would take this answer now: answer functions that make a free choice
         (which criterion to ask) steer it towards the keys that lag instead of being resampled."""
-        key = getattr(solved, "balance_key", None)
-        if self.balancer is None or key is None or not self.spec.balance:
-            return True
-        return self.balancer.wants(key, solved.balance_values)
+        return self.balancer is None or self.balancer.refuses(solved) is None
 
     def pick(self, options):
         """One element of a sequence, uniformly: what rng.choice(options) draws (the same stream),
@@ -107,7 +104,8 @@ class TaskContext:
         """The box centre as plain floats (memoised per scene), for math on a few points at a time."""
         centres = self.scene_memo.get("centre_tuples")
         if centres is None:
-            centres = self.scene_memo["centre_tuples"] = {i: tuple(map(float, b.center)) for i, b in self.index.boxes.items()}
+            boxes = self.index.boxes
+            centres = self.scene_memo["centre_tuples"] = {i: tuple(map(float, b.center)) for i, b in boxes.items()}
         return centres[object_id]
 
     def label(self, object_id: int) -> str:

@@ -1,6 +1,7 @@
 """The sampling loop: sampler -> answer function -> (balance, dedupe) -> Fact, with every rejection counted."""
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -14,6 +15,7 @@ ATTEMPTS_PER_FACT = 40
 # Candidates in a row that were all tried before: the sampler has run out of new ones on this scene
 # (were 10 % of them still untried, this would happen 1 time in 200), so the task stops there.
 EXHAUSTED_AFTER = 50
+LABEL_SLACK = 1  # wins a label may have above its share (Balancer), so that small scenes still fill their quota
 
 
 @dataclass(frozen=True)
@@ -25,25 +27,51 @@ class Solved:
     slots: dict = field(default_factory=dict)
     balance_key: Optional[str] = None
     balance_values: tuple[str, ...] = ()  # every key the balancer should expect, when known
+    # A choice among objects named by label: (condition, the answer's label, every option's label),
+    # so that the balancer keeps the labels from predicting the answer (see Balancer).
+    label_odds: Optional[tuple[str, str, tuple[str, ...]]] = None
 
 
 class Balancer:
-    """Accepts a key only while it is not ahead of the rarest expected key (exact spread by resampling)."""
+    """Keeps the answers of one task and format spread, by turning candidates away (resampling):
 
-    def __init__(self, slack: int = 0):
+    - balance keys: a key is taken only while it is not ahead of the rarest expected key, so the
+      spread is exact (when the spec asks for balance);
+    - label odds: under each condition (the criterion asked), a label is the answer in at most
+      1/k of the k-option questions it appears in, rounded up, plus LABEL_SLACK. Every question has
+      one answer among its k options, so with no label above its share each is near it: which
+      objects are named then says little about which one is the answer (where world priors, a sofa
+      stands farther from the camera than a book, would otherwise tell a text-only model)."""
+
+    def __init__(self, keys: bool = True, slack: int = 0):
+        self.keys = keys
         self.slack = slack
         self.counts: Counter = Counter()
+        self.label_wins: Counter = Counter()
+        self.label_shown: Counter = Counter()
 
-    def wants(self, key: str, expected: tuple[str, ...]) -> bool:
-        """Whether `accept` would take the key now (nothing is counted)."""
-        keys = set(expected) | set(self.counts) | {key}
-        return self.counts[key] <= min(self.counts[k] for k in keys) + self.slack
+    def refuses(self, solved: Solved) -> Optional[str]:
+        """Why `accept` would turn the answer away now ("balance", "label_predicts_answer"), or None."""
+        key = solved.balance_key
+        if self.keys and key is not None:
+            expected = set(solved.balance_values) | set(self.counts) | {key}
+            if self.counts[key] > min(self.counts[k] for k in expected) + self.slack:
+                return "balance"
+        if solved.label_odds is not None:
+            condition, label, labels = solved.label_odds
+            shown = self.label_shown[condition, label] + labels.count(label)
+            if self.label_wins[condition, label] + 1 > math.ceil(shown / len(labels)) + LABEL_SLACK:
+                return "label_predicts_answer"
+        return None
 
-    def accept(self, key: str, expected: tuple[str, ...]) -> bool:
-        if not self.wants(key, expected):
-            return False
-        self.counts[key] += 1
-        return True
+    def accept(self, solved: Solved) -> None:
+        if self.keys and solved.balance_key is not None:
+            self.counts[solved.balance_key] += 1
+        if solved.label_odds is not None:
+            condition, label, labels = solved.label_odds
+            self.label_wins[condition, label] += 1
+            for shown in labels:
+                self.label_shown[condition, shown] += 1
 
 
 def _visible_labels(ctx: TaskContext, frames: tuple[int, ...]) -> Counter:
@@ -95,7 +123,7 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
     and sampling goes on."""
     sampler = SAMPLERS.get(ctx.spec.sampler)
     answer = ANSWERS.get(ctx.spec.answer)
-    balancer = ctx.balancer = Balancer()
+    balancer = ctx.balancer = Balancer(keys=ctx.spec.balance)
     seen: set = set()  # identities of the facts made (or turned away by `keep`)
     tried: set = set()  # candidates drawn
     facts: list[Fact] = []
@@ -123,16 +151,15 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
         if identity in seen:
             ctx.rejections["duplicate"] += 1
             continue
-        balanced = ctx.spec.balance and solved.balance_key is not None
-        if balanced and not balancer.wants(solved.balance_key, solved.balance_values):
-            ctx.rejections["balance"] += 1
+        refused = balancer.refuses(solved)
+        if refused is not None:
+            ctx.rejections[refused] += 1
             continue
         seen.add(identity)
         fact = build_fact(ctx, cand, solved)
         if keep is not None and not keep(fact):
             continue
-        if balanced:
-            balancer.accept(solved.balance_key, solved.balance_values)
+        balancer.accept(solved)
         facts.append(fact)
         repeats = 0
     return facts

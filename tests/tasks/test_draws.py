@@ -39,3 +39,44 @@ def test_pick_and_draw_follow_numpys_choice_on_the_same_stream():
     for _ in range(200):
         assert ctx.pick(options) == rng.choice(options)
         assert ctx.draw(cumulative(odds)) == rng.choice(len(odds), p=odds)
+
+
+def test_balancer_keeps_a_label_from_winning_more_than_its_share():
+    from qagen.tasks.engine import LABEL_SLACK, Balancer, Solved
+    from qagen.tasks.fact import Answer
+
+    def choice(winner, labels, criterion="closest"):
+        return Solved(Answer("choice", "a"), label_odds=(criterion, winner, labels))
+
+    balancer = Balancer(keys=False)
+    sofa_first = choice("sofa", ("sofa", "book", "lamp"))
+    wins = 0
+    while balancer.refuses(sofa_first) is None:  # the sofa wins every question it is in
+        balancer.accept(sofa_first)
+        wins += 1
+    assert wins == 1 + LABEL_SLACK and balancer.refuses(sofa_first) == "label_predicts_answer"
+    assert balancer.refuses(choice("sofa", ("sofa", "book", "lamp"), "farthest")) is None  # per criterion
+    for _ in range(3 * wins):  # the sofa shown and not chosen: its share grows again
+        balancer.accept(choice("book", ("sofa", "book", "lamp")))
+    assert balancer.refuses(sofa_first) is None
+
+
+def test_closest_to_camera_labels_win_about_their_share(camera_world_native_dir):
+    """On a scene, no label is the answer of distance_infer_center_oc much above 1/3 of the
+    questions (per criterion) that name it."""
+    from qagen.pipeline import catalogue
+    from qagen.scene.index import SceneIndex
+    from qagen.scene.loaders import load_scene
+    from qagen.tasks.engine import LABEL_SLACK, sample_facts
+
+    scene = load_scene(camera_world_native_dir)
+    spec = catalogue.load().specs["distance_infer_center_oc"]
+    ctx = TaskContext(scene, SceneIndex.build(scene), spec, np.random.default_rng(5))
+    facts = sample_facts(ctx, 30)
+    assert len(facts) >= 12
+    wins, shown = Counter(), Counter()
+    for fact in facts:
+        criterion = fact.answer.extra["criterion"]
+        wins[criterion, fact.role(fact.answer.value).label] += 1
+        shown.update((criterion, o.label) for o in fact.objects)
+    assert all(n <= -(-shown[key] // 3) + LABEL_SLACK for key, n in wins.items())

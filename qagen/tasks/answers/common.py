@@ -5,7 +5,7 @@ between centres, margins for every comparison.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Optional, Sequence, TypeVar
 
 import numpy as np
 
@@ -37,8 +37,10 @@ def centre_distance(ctx: TaskContext, id_a: int, id_b: int) -> float:
     return float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b)))
 
 
-def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str) -> Solved:
-    """The role with the smallest (closer) or largest (farther) distance, if it wins by the margin."""
+def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str,
+                 labels: Optional[dict[str, str]] = None) -> Solved:
+    """The role with the smallest (closer) or largest (farther) distance, if it wins by the margin.
+    With the roles' `labels`, the balancer also keeps the labels from predicting the answer."""
     m = ctx.spec.margins
     order = sorted(distances, key=distances.get, reverse=criterion in ("farther", "farthest"))
     best, runner = order[0], order[1]
@@ -53,8 +55,9 @@ def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str) 
         unit="m",
         extra={"options": list(distances), "criterion": criterion},
     )
+    odds = (criterion, labels[best], tuple(labels[r] for r in distances)) if labels is not None else None
     return Solved(answer, margin=float(gap - need), balance_key=f"{criterion}:{best}",
-                  balance_values=tuple(f"{criterion}:{r}" for r in distances))
+                  balance_values=tuple(f"{criterion}:{r}" for r in distances), label_odds=odds)
 
 
 def steered(ctx: TaskContext, choices: Sequence[T], solve: Callable[[T], Solved]) -> tuple[T, Solved]:

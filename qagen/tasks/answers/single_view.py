@@ -119,6 +119,9 @@ def closer_to_anchor(ctx: TaskContext, cand: Candidate) -> Solved:
 
 @ANSWERS.register("closest_to_camera")
 def closest_to_camera(ctx: TaskContext, cand: Candidate) -> Solved:
-    """Which marked object is closest to (or farthest from) the camera."""
+    """Which marked object is closest to (or farthest from) the camera. How far from the camera an
+    object stands follows its kind (a sofa stands back, a book lies near), so the balancer keeps
+    the labels from predicting the answer."""
     distances = {r: camera_distance(ctx, cand.frames[0], oid) for r, oid, _ in cand.roles}
-    return steered(ctx, ("closest", "farthest"), lambda criterion: pick_extreme(ctx, distances, criterion))[1]
+    labels = {r: ctx.label(oid) for r, oid, _ in cand.roles}
+    return steered(ctx, ("closest", "farthest"), lambda criterion: pick_extreme(ctx, distances, criterion, labels))[1]

@@ -146,7 +146,8 @@ def _apart(ctx: TaskContext, table: ViewTable) -> list[frozenset[int]]:
     if "apart" not in ctx.cache:
         centres = np.array([ctx.centre(int(i)) if int(i) in ctx.index.boxes else (np.nan,) * 3 for i in table.objects])
         gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-        ctx.cache["apart"] = [frozenset(np.flatnonzero(row).tolist()) for row in gaps >= ctx.spec.filters.min_separation_m]
+        apart = gaps >= ctx.spec.filters.min_separation_m
+        ctx.cache["apart"] = [frozenset(np.flatnonzero(row).tolist()) for row in apart]
     return ctx.cache["apart"]
 
 
