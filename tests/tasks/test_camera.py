@@ -452,3 +452,26 @@ def test_long_captures_draw_sharing_pairs_by_rejection(small_world_native_dir, m
     for fact in facts:
         first, second = fact.frames
         assert np.intersect1d(ctx.visible_objects(first), ctx.visible_objects(second)).size >= 1
+
+
+def test_motion_label_distractors_are_exchangeable_with_the_truth():
+    """The truth is drawn from the clip-label pool and the three distractors come from the same
+    pool: among the four options the truth is the commonest list one time in four, as often as
+    any other place (drawing them one by one, skipping repeats, made it the commonest 3 times in 10)."""
+    from qagen.geometry.camera_motion import MotionThresholds
+    from qagen.tasks.answers.camera import _other_clip_labels
+    from qagen.tasks.context import cumulative
+
+    pool = [["Dolly In"], ["Pan Left"], ["Pan Right"], ["Truck Left"], ["Dolly In", "Pan Left"], ["Stay"], ["Tilt Up"]]
+    odds = np.array([0.24, 0.2, 0.16, 0.14, 0.12, 0.08, 0.06])
+    limits = MotionThresholds()
+    ctx = TaskContext(scene=None, index=None, spec=None, rng=np.random.default_rng(9))
+    ctx.cache[("clip_label_pool", limits)] = pool, cumulative(odds)
+    truths = np.random.default_rng(10).choice(len(pool), size=6000, p=odds)
+    rank_of_truth = Counter()
+    for t in truths:
+        others = _other_clip_labels(ctx, pool[t], limits, 3)
+        assert len(others) == 3 and pool[t] not in others and len({tuple(o) for o in others}) == 3
+        shown = [pool.index(o) for o in others] + [int(t)]
+        rank_of_truth[sorted(shown, key=lambda i: -odds[i]).index(int(t))] += 1
+    assert all(abs(n / len(truths) - 0.25) < 0.025 for n in rank_of_truth.values()), rank_of_truth

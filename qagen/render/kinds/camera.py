@@ -175,7 +175,8 @@ class CameraProjection(SignedVector):
 class MotionLabels:
     """A list of SpatialVID camera-motion labels in component order, or ["Stay"]. Distractors and
     false claims are the label lists of other clips of the scene, which the answer function lists
-    in `answer.extra["distractor_labels"]`: drawn like the truth, so no option stands out."""
+    in `answer.extra["distractor_labels"]`: drawn so that truth and distractors are exchangeable,
+    no option stands out."""
 
     def spell(self, value, answer, fact, coordinates) -> str:
         return ", ".join(value)

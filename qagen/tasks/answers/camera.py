@@ -18,12 +18,12 @@ from qagen.registry import ANSWERS, SAMPLERS
 from qagen.tasks.answers.common import M_STEP
 from qagen.tasks.context import Candidate, TaskContext, cumulative
 from qagen.tasks.engine import Solved
+from qagen.tasks.exchangeable import ExchangeablePool
 from qagen.tasks.fact import Answer, Reject
 from qagen.tasks.pixels import median_depth
 from qagen.tasks.samplers.camera import CLIP_GAPS, frame_pair
 
 DEG_STEP = 5.0
-OTHER_CLIPS = 40  # other clips drawn for distractor label lists
 CLIP_POOL = 200  # clips whose labels stand for the scene's distribution of clip labels
 ANSWER_POOL = 60  # other candidates whose answers stand for the task's distribution of answers
 ALTERNATIVES = 12  # of them kept with an answer, for its distractors
@@ -140,15 +140,18 @@ def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[li
     return ctx.cache[key]
 
 
-def _other_clip_labels(ctx: TaskContext, truth: list[str], thresholds: MotionThresholds) -> list[list[str]]:
-    """Distinct label lists, other than the truth, that OTHER_CLIPS clips of the scene drawn like
-    the question's would show: select distractors and false claims come from the same
-    distribution as the answers."""
+def _other_clip_labels(ctx: TaskContext, truth: list[str], thresholds: MotionThresholds, needed: int) -> list[list[str]]:
+    """`needed` label lists other than the truth from the scene's clip-label pool, drawn so that the
+    truth and they are exchangeable (qagen.tasks.exchangeable): a text-only model cannot tell the
+    truth by its being the commonest motion shown. Fewer when the pool has fewer."""
     pool, cdf = _clip_label_pool(ctx, thresholds)
-    if not pool:
+    if not pool or needed <= 0:
         return []
-    drawn = ctx.draw(cdf, OTHER_CLIPS)
-    return [pool[i] for i in dict.fromkeys(drawn.tolist()) if pool[i] != truth]
+    key = ("clip_label_design", thresholds, needed + 1)
+    if key not in ctx.cache:
+        ctx.cache[key] = ExchangeablePool(np.diff(cdf, prepend=0.0), needed + 1)
+    truth_index = pool.index(truth) if truth in pool else None
+    return [pool[i] for i in ctx.cache[key].others(truth_index, ctx.rng)]
 
 
 @ANSWERS.register("motion_labels")
@@ -163,9 +166,9 @@ def motion_labels_answer(ctx: TaskContext, cand: Candidate, **thresholds) -> Sol
     if call.ambiguous:
         raise Reject("motion_near_threshold")
     truth = list(call.labels)
-    others = _other_clip_labels(ctx, truth, limits)
     formats = ctx.spec.formats
     needed = ctx.spec.select.options - 1 if ctx.spec.select and "select" in formats else int("judge" in formats)
+    others = _other_clip_labels(ctx, truth, limits, needed)
     if len(others) < needed:
         raise Reject("too_few_other_motions")
     answer = Answer("motion_labels", truth, exact=components, extra={"scale": scale, "distractor_labels": others})
