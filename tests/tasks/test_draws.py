@@ -73,10 +73,36 @@ def test_closest_to_camera_labels_win_about_their_share(camera_world_native_dir)
     spec = catalogue.load().specs["distance_infer_center_oc"]
     ctx = TaskContext(scene, SceneIndex.build(scene), spec, np.random.default_rng(5))
     facts = sample_facts(ctx, 30)
-    assert len(facts) >= 12
+    assert len(facts) >= 8
     wins, shown = Counter(), Counter()
     for fact in facts:
         criterion = fact.answer.extra["criterion"]
         wins[criterion, fact.role(fact.answer.value).label] += 1
         shown.update((criterion, o.label) for o in fact.objects)
     assert all(n <= -(-shown[key] // 3) + LABEL_SLACK for key, n in wins.items())
+
+
+def test_closest_to_camera_balances_the_answers_height_in_the_image(camera_world_native_dir):
+    """Lower in the image is mostly nearer, and the points are given as coordinates: the answer's
+    place among the points by height is a balance key with criterion and colour, so no place runs
+    ahead of another. On this small walk the closest object is the lowest point (the farthest the
+    highest) in 96 % of unbalanced draws; balanced, in under 70 % (every place it can give)."""
+    from qagen.pipeline import catalogue
+    from qagen.scene.index import SceneIndex
+    from qagen.scene.loaders import load_scene
+    from qagen.tasks.engine import sample_facts
+
+    scene = load_scene(camera_world_native_dir)
+    index, spec = SceneIndex.build(scene), catalogue.load().specs["distance_infer_center_oc"]
+    everything = [(c, r, p) for c in ("closest", "farthest") for r in "abc" for p in range(3)]
+    telling = total = 0
+    for seed in range(6):
+        keys = Counter()
+        for fact in sample_facts(TaskContext(scene, index, spec, np.random.default_rng(seed)), 36):
+            lowest_first = [m.role for m in sorted(fact.markers, key=lambda m: -m.xy[1])]
+            place, criterion = lowest_first.index(fact.answer.value), fact.answer.extra["criterion"]
+            keys[criterion, fact.answer.value, place] += 1
+            telling += place == (0 if criterion == "closest" else 2)
+            total += 1
+        assert max(keys[k] for k in everything) - min(keys[k] for k in everything) <= 1
+    assert total >= 40 and telling / total < 0.7

@@ -13,6 +13,7 @@ from qagen.tasks.answers.common import (
 )
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
+from qagen.tasks.markers import place_markers
 from qagen.tasks.fact import Answer, Reject
 
 
@@ -124,4 +125,18 @@ def closest_to_camera(ctx: TaskContext, cand: Candidate) -> Solved:
     the labels from predicting the answer."""
     distances = {r: camera_distance(ctx, cand.frames[0], oid) for r, oid, _ in cand.roles}
     labels = {r: ctx.label(oid) for r, oid, _ in cand.roles}
-    return steered(ctx, ("closest", "farthest"), lambda criterion: pick_extreme(ctx, distances, criterion, labels))[1]
+    markers = place_markers(ctx, cand)
+    # In one view, lower in the image is mostly nearer, and points are given as coordinates: the
+    # answer's place among the points by height is balanced too (as point_depth_order's is).
+    one_view = all(m.xy is not None for m in markers) and len({m.image for m in markers}) == 1
+    by_height = [m.role for m in sorted(markers, key=lambda m: -m.xy[1])] if one_view else []
+
+    def solve(criterion: str) -> Solved:
+        solved = pick_extreme(ctx, distances, criterion, labels)
+        if not one_view:
+            return solved
+        place = by_height.index(solved.answer.value)
+        return replace(solved, balance_key=f"{solved.balance_key}:{place}",
+                       balance_values=tuple(f"{k}:{i}" for k in solved.balance_values for i in range(len(markers))))
+
+    return steered(ctx, ("closest", "farthest"), solve)[1]
