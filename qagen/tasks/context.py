@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
 from qagen.scene.model import Box, Scene
 from qagen.specs.schema import TaskSpec
+from qagen.tasks.fact import Reject
 
 if TYPE_CHECKING:
     from qagen.scene.index import SceneIndex
@@ -100,13 +101,29 @@ class TaskContext:
     def centre(self, object_id: int) -> np.ndarray:
         return np.asarray(self.index.boxes[object_id].center, dtype=float)
 
-    def centre_tuple(self, object_id: int) -> tuple[float, float, float]:
-        """The box centre as plain floats (memoised per scene), for math on a few points at a time."""
-        centres = self.scene_memo.get("centre_tuples")
-        if centres is None:
-            boxes = self.index.boxes
-            centres = self.scene_memo["centre_tuples"] = {i: tuple(map(float, b.center)) for i, b in boxes.items()}
-        return centres[object_id]
+    def apart_from(self, object_id: int) -> frozenset[int]:
+        """Ids of the objects whose box centres are at least filters.min_separation_m from this
+        one's (memoised per task; an object without a box is apart from none)."""
+        apart = self.cache.get("apart_from")
+        if apart is None:
+            ids = np.array(list(self.index.boxes), dtype=np.int64)
+            centres = np.array([self.index.boxes[i].center for i in ids.tolist()], dtype=float).reshape(-1, 3)
+            far = np.linalg.norm(centres[:, None] - centres[None], axis=-1) >= self.spec.filters.min_separation_m
+            apart = self.cache["apart_from"] = {i: frozenset(ids[row].tolist()) for i, row in zip(ids.tolist(), far)}
+        return apart.get(object_id, frozenset())
+
+    def remembered(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """compute(), or the Reject it raised, kept per task under `key`: for RNG-free work that
+        the task's candidates ask for again and again (a route, a referring expression)."""
+        if key not in self.cache:
+            try:
+                self.cache[key] = compute()
+            except Reject as rej:
+                self.cache[key] = rej
+        found = self.cache[key]
+        if isinstance(found, Reject):
+            raise Reject(found.reason)
+        return found
 
     def label(self, object_id: int) -> str:
         labels = self.scene_memo.get("labels")

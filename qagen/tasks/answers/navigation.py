@@ -74,14 +74,8 @@ def route_to_goal(ctx: TaskContext, cand: Candidate, robot_radius_m: float = 0.2
     45 degrees, forward lengths rounded to 0.1 m."""
     key = ("route", cand.object_id("start"), cand.object_id("goal"), robot_radius_m, plan_margin_m, reach_m, cell_m,
            max_base_m)
-    if key not in ctx.cache:  # the route or the reason there is none: a pair asked again is not re-planned
-        try:
-            ctx.cache[key] = _route(ctx, cand, robot_radius_m, plan_margin_m, reach_m, cell_m, max_base_m)
-        except Reject as rej:
-            ctx.cache[key] = rej
-    if isinstance(ctx.cache[key], Reject):
-        raise Reject(ctx.cache[key].reason)
-    return ctx.cache[key]
+    # the route or the reason there is none: a pair asked again is not re-planned
+    return ctx.remembered(key, lambda: _route(ctx, cand, robot_radius_m, plan_margin_m, reach_m, cell_m, max_base_m))
 
 
 def _route(ctx: TaskContext, cand: Candidate, robot_radius_m: float, plan_margin_m: float, reach_m: float,

@@ -66,17 +66,7 @@ def describe(ctx: TaskContext, frame_pos: int, object_id: int) -> tuple[str, Opt
     """A referring expression that picks `object_id` out of the objects visible in the frame, and
     its margin (None for a unique label); Reject when no direction separates it by the margin.
     Memoised per task: the distractors of every fact of a frame describe its other objects."""
-    memo = ctx.cache.setdefault("descriptions", {})
-    key = (frame_pos, object_id)
-    if key not in memo:
-        try:
-            memo[key] = _describe(ctx, frame_pos, object_id)
-        except Reject as rej:
-            memo[key] = rej
-    found = memo[key]
-    if isinstance(found, Reject):
-        raise Reject(found.reason)
-    return found
+    return ctx.remembered(("description", frame_pos, object_id), lambda: _describe(ctx, frame_pos, object_id))
 
 
 def _describe(ctx: TaskContext, frame_pos: int, object_id: int) -> tuple[str, Optional[float]]:

@@ -100,7 +100,7 @@ class ViewTable:
         """Ids of the objects visible in a view, ascending (memoised per view)."""
         ids = self._ids.get(view)
         if ids is None:
-            ids = self._ids[view] = tuple(self.objects[self.visible[view]].tolist())
+            ids = self._ids[view] = tuple(self.objects[list(self.visible_columns(view))].tolist())
         return ids
 
     @functools.cached_property
@@ -141,14 +141,12 @@ def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overla
 
 
 def _apart(ctx: TaskContext, table: ViewTable) -> list[frozenset[int]]:
-    """Per object column, the columns of the objects whose centres are at least
-    filters.min_separation_m from its own (per task)."""
-    if "apart" not in ctx.cache:
-        centres = np.array([ctx.centre(int(i)) if int(i) in ctx.index.boxes else (np.nan,) * 3 for i in table.objects])
-        gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-        apart = gaps >= ctx.spec.filters.min_separation_m
-        ctx.cache["apart"] = [frozenset(np.flatnonzero(row).tolist()) for row in apart]
-    return ctx.cache["apart"]
+    """Per object column, the columns of the objects apart from it (TaskContext.apart_from)."""
+    if "apart_columns" not in ctx.cache:
+        column = {int(oid): col for col, oid in enumerate(table.objects.tolist())}
+        ctx.cache["apart_columns"] = [frozenset(column[i] for i in ctx.apart_from(oid) if i in column)
+                                      for oid in table.objects.tolist()]
+    return ctx.cache["apart_columns"]
 
 
 def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Sequence[str],

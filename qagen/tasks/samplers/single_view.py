@@ -1,7 +1,6 @@
 """Single-view samplers: one frame and some of the objects visible in it."""
 from __future__ import annotations
 
-import math
 from itertools import combinations
 
 import numpy as np
@@ -21,14 +20,9 @@ def _frames_with_at_least(ctx: TaskContext, k: int) -> np.ndarray:
     return ctx.cache[key]
 
 
-def _well_separated(ctx: TaskContext, ids: np.ndarray) -> bool:
-    """Every two of the objects' centres are at least filters.min_separation_m apart (a few
-    objects per call, thousands of calls per scene: plain floats, not array broadcasting)."""
-    need = ctx.spec.filters.min_separation_m
-    if need <= 0:
-        return True
-    centres = [ctx.centre_tuple(int(i)) for i in ids]
-    return all(math.dist(p, q) >= need for p, q in combinations(centres, 2))
+def _well_separated(ctx: TaskContext, ids) -> bool:
+    """Every two of the objects' centres are at least filters.min_separation_m apart."""
+    return all(int(b) in ctx.apart_from(int(a)) for a, b in combinations(ids, 2))
 
 
 @SAMPLERS.register("single_view_objects")
