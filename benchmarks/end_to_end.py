@@ -2,7 +2,8 @@
 
 Prints one JSON object with wall time, QA/s and peak memory of whole runs (each in a fresh
 process so peak RSS is its own), a per-stage breakdown of every scene (load, lift, sample+render,
-encode; best of 3, warm), and two comparisons made in the same run:
+encode; best of 3, warm, with the QA per frame at which sampling and rendering would take as long
+as lifting: `break_even_qa_per_frame`), and two comparisons made in the same run:
   - the same job with the straightforward numpy reference lifting instead of the fused kernel;
   - the same job asked for 8x more QA per scene, to show memory stays flat as output grows.
 The released generator qagen is measured against (about 4 minutes and 5.5 GB on 2 cores for
@@ -89,6 +90,8 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
             "lift_ms_per_frame": round(1000 * lift_s / len(scene.frames), 2),
             "sample_render_ms_per_qa": round(1000 * sample_s / len(records), 3),
             "sample_render_over_lift": round(sample_s / lift_s, 2),
+            # the QA per frame up to which sampling and rendering keep pace with lifting
+            "break_even_qa_per_frame": round((lift_s / len(scene.frames)) / (sample_s / len(records)), 1),
             "costliest_tasks_ms": {task: round(1000 * t, 1) for task, t in per_task.most_common(TOP_TASKS)},
         })
     return rows
