@@ -140,6 +140,9 @@ def audit(
         blind = "-" if cell["blind_accuracy"] is None else f"{cell['blind_accuracy']:.2f}"
         mark = "  FLAGGED" if cell["flagged"] else ""
         typer.echo(f"{name:55s} n={cell['records']:6d} chance={cell['chance']:.2f} blind={blind} top={cell['top_answer_share']:.2f}{mark}")
+    typer.echo(f"{report['judged']} cells judged, {len(report['flagged'])} flagged; sampling noise alone flags about "
+               f"{report['flags_expected_from_noise']} of this many fair cells: confirm a flagged cell with more "
+               "records per scene (--mix) before treating it as a leak.")
     if report["flagged"]:
         raise typer.Exit(code=1)
 

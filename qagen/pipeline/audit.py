@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Iterable
 
 WORD = re.compile(r"[a-z]+")
+# How often a fair cell with balanced answers (as qagen's are) is flagged by sampling noise alone,
+# at most: its blind accuracy beating chance by two standard errors (one-sided normal tail).
+NOISE_FLAG_RATE = 0.023
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,12 @@ def audit_cell(samples: list[Sample], tolerance: float = 0.05, min_samples: int 
 
 
 def audit(out: Path, tolerance: float = 0.05, min_samples: int = 60) -> dict:
+    """Every cell's report, the cells flagged, and how many flags sampling noise alone would
+    raise among the cells judged (a flagged cell is confirmed by a run with more records)."""
     cells: dict[tuple[str, str], list[Sample]] = defaultdict(list)
     for s in read_samples(out):
         cells[(s.task, s.format)].append(s)
     report = {f"{task}/{fmt}": audit_cell(samples, tolerance, min_samples) for (task, fmt), samples in sorted(cells.items())}
-    return {"tolerance": tolerance, "cells": report, "flagged": sorted(k for k, v in report.items() if v["flagged"])}
+    judged = sum(cell["blind_accuracy"] is not None for cell in report.values())
+    return {"tolerance": tolerance, "cells": report, "flagged": sorted(k for k, v in report.items() if v["flagged"]),
+            "judged": judged, "flags_expected_from_noise": round(judged * NOISE_FLAG_RATE, 1)}

@@ -10,21 +10,26 @@ from qagen.pipeline.audit import audit
 LABELS = ["chair", "table", "lamp", "sofa", "cup", "plant"]
 
 
-def write_run(out, rows):
+def write_run(out, rows, task="toy"):
+    """rows: (question, answer, format) or (question, answer, format, task)."""
     shard = out / "internvl" / "synthetic" / "s.jsonl"
     shard.parent.mkdir(parents=True)
     with shard.open("w") as f:
-        for i, (question, answer, fmt) in enumerate(rows):
+        for i, (question, answer, fmt, *named) in enumerate(rows):
+            name = named[0] if named else task
             record = {"id": i, "conversations": [{"from": "human", "value": question}, {"from": "gpt", "value": answer}],
-                      "meta": {"task": "toy", "format": fmt, "template": f"toy/{fmt}/0", "answer": {"kind": "bool"}, "markers": []}}
+                      "meta": {"task": name, "format": fmt, "template": f"{name}/{fmt}/0", "answer": {"kind": "bool"},
+                               "markers": []}}
             f.write(json.dumps(record) + "\n")
 
 
-def judge_rows(rng, leak: bool, n=600):
+def judge_rows(rng, leak: bool, n=600, balanced=False):
+    """Judge records; `balanced`: exactly half true, as the renderer makes them."""
+    halves = iter(rng.permutation(np.arange(n) % 2 == 0).tolist()) if balanced else None
     rows = []
     for _ in range(n):
         a, b = rng.choice(LABELS, 2, replace=False)
-        truth = bool(rng.integers(2))
+        truth = next(halves) if balanced else bool(rng.integers(2))
         if leak:  # the answer follows the first label: a dataset artefact
             truth = a in LABELS[:3]
         rows.append((f"<image>\nIs the {a} at [1, 2] left of the {b} at [3, 4]? Answer Yes or No.", "Yes" if truth else "No", "judge"))
@@ -59,3 +64,15 @@ def test_small_cells_are_reported_but_not_judged(tmp_path):
     write_run(tmp_path, judge_rows(np.random.default_rng(2), leak=True, n=20))
     cell = audit(tmp_path)["cells"]["toy/judge"]
     assert cell["blind_accuracy"] is None and not cell["flagged"] and cell["records"] == 20
+
+
+def test_fair_cells_are_flagged_no_more_often_than_the_noise_rate_says(tmp_path):
+    """60 fair cells with balanced answers (as qagen's are): the flags raised stay within what
+    `flags_expected_from_noise` (1.4) allows (more than 6 has probability under 0.1 % if the rate
+    is right)."""
+    rng = np.random.default_rng(3)
+    rows = [(*row, f"fair{cell}") for cell in range(60) for row in judge_rows(rng, leak=False, n=300, balanced=True)]
+    write_run(tmp_path, rows)
+    report = audit(tmp_path)
+    assert report["judged"] == 60 and report["flags_expected_from_noise"] == 1.4
+    assert len(report["flagged"]) <= 6
