@@ -51,8 +51,9 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     noisy), after one warm-up pass over the first scene that pays the once-per-process costs (JIT
     compilation, template compilation, file cache). Per scene: load, lift (SceneIndex.build,
     depth and mask decoding included), sample + render (every QA of the plan), encode + validate
-    for two writers; the ratio the issue asks about, sample + render over lift; and the tasks whose
-    sampling and rendering cost most (in the best run)."""
+    for two writers; the ratio the issue asks about, sample + render over lift, both as measured (lifting
+    on every core, sampling on one) and with lifting on one core too (as each scene gets in a run with
+    one worker per core); and the tasks whose sampling and rendering cost most (in the best run)."""
     from qagen.pipeline.mix import Mix
     from qagen.pipeline.run import plan_from_options
     from qagen.pipeline.scene_job import SceneReport, scene_records
@@ -60,6 +61,9 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     from qagen.scene.loaders import discover_scenes, load_scene
     from qagen.writers import make_writer
 
+    from qagen.geometry.lifting import resolve_device
+
+    on_cpu = resolve_device(device) == "numba"
     plan = plan_from_options(tasks, "all", "all", Path("."), 0, Mix(), device, False, False, "sharegpt")
     writers = [make_writer(n, data) for n in ("sharegpt", "internvl")]
     paths = discover_scenes(data, "native")
@@ -79,6 +83,8 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     for path in paths:
         load_s, scene = best(lambda: load_scene(path))
         lift_s, index = best(lambda: SceneIndex.build(scene, device=device))
+        lift_one_core_s = one_core(lambda: best(lambda: SceneIndex.build(scene, device=device, workers=1))[0]) \
+            if on_cpu else None
         sample_s, (records, per_task) = best(lambda: timed_records(scene_records(scene, index, plan,
                                                                                 SceneReport(scene.id, scene.source))))
         encode_s, _ = best(lambda: [w.validate(w.encode(qa), qa) for qa in records for w in writers])
@@ -90,11 +96,26 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
             "lift_ms_per_frame": round(1000 * lift_s / len(scene.frames), 2),
             "sample_render_ms_per_qa": round(1000 * sample_s / len(records), 3),
             "sample_render_over_lift": round(sample_s / lift_s, 2),
+            # both stages on one core, as in a run with one worker per core (numba lifting only)
+            "lift_one_core_s": None if lift_one_core_s is None else round(lift_one_core_s, 4),
+            "sample_render_over_lift_one_core": None if lift_one_core_s is None else round(sample_s / lift_one_core_s, 2),
             # the QA per frame up to which sampling and rendering keep pace with lifting
             "break_even_qa_per_frame": round((lift_s / len(scene.frames)) / (sample_s / len(records)), 1),
             "costliest_tasks_ms": {task: round(1000 * t, 1) for task, t in per_task.most_common(TOP_TASKS)},
         })
     return rows
+
+
+def one_core(work):
+    """work() with the CPU lifting kernels on one thread (and the caller's decode workers)."""
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return work()
+    finally:
+        numba.set_num_threads(threads)
 
 
 def timed_records(records) -> tuple[list, Counter]:
