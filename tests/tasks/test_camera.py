@@ -433,8 +433,11 @@ def test_motion_label_distractors_are_other_clips_of_the_scene(small_records, sm
         if qa.format == "select":
             options = qa.meta["answer"]["options"]
             assert options[ord(qa.answer) - ord("A")] == value and len({tuple(o) for o in options}) == 4
-        if qa.format == "judge" and qa.answer == "No":
-            assert qa.meta["answer"]["claim"] in others
+        if qa.format == "judge":
+            claim = truth(qa)["false_claim_labels"]
+            assert claim != value and tuple(claim) in possible
+            if qa.answer == "No":
+                assert qa.meta["answer"]["claim"] == claim
 
 
 def test_long_captures_draw_sharing_pairs_by_rejection(small_world_native_dir, monkeypatch):
@@ -460,13 +463,12 @@ def test_motion_label_distractors_are_exchangeable_with_the_truth():
     any other place (drawing them one by one, skipping repeats, made it the commonest 3 times in 10)."""
     from qagen.geometry.camera_motion import MotionThresholds
     from qagen.tasks.answers.camera import _other_clip_labels
-    from qagen.tasks.context import cumulative
 
     pool = [["Dolly In"], ["Pan Left"], ["Pan Right"], ["Truck Left"], ["Dolly In", "Pan Left"], ["Stay"], ["Tilt Up"]]
     odds = np.array([0.24, 0.2, 0.16, 0.14, 0.12, 0.08, 0.06])
     limits = MotionThresholds()
     ctx = TaskContext(scene=None, index=None, spec=None, rng=np.random.default_rng(9))
-    ctx.cache[("clip_label_pool", limits)] = pool, cumulative(odds)
+    ctx.cache[("clip_label_pool", limits)] = pool, odds
     truths = np.random.default_rng(10).choice(len(pool), size=6000, p=odds)
     rank_of_truth = Counter()
     for t in truths:
@@ -475,3 +477,37 @@ def test_motion_label_distractors_are_exchangeable_with_the_truth():
         shown = [pool.index(o) for o in others] + [int(t)]
         rank_of_truth[sorted(shown, key=lambda i: -odds[i]).index(int(t))] += 1
     assert all(abs(n / len(truths) - 0.25) < 0.025 for n in rank_of_truth.values()), rank_of_truth
+
+
+def test_motion_label_false_claims_are_as_common_as_truths():
+    """A judge claim must not be likelier true for naming a common motion: false claims (drawn
+    from a two-list design with the truth) follow the truths' odds, here with one list at 0.35,
+    more than a four-option design can give its share (picking one of the select distractors
+    showed it as a false claim 0.22 of the time, so a claim of it was true 61 % of the time)."""
+    from qagen.geometry.camera_motion import MotionThresholds
+    from qagen.tasks.answers.camera import _other_clip_labels
+
+    pool = [["Truck Left", "Pan Right"], ["Truck Right", "Pan Left"], ["Dolly In"], ["Truck Left"], ["Pan Left"]]
+    odds = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
+    limits = MotionThresholds()
+    ctx = TaskContext(scene=None, index=None, spec=None, rng=np.random.default_rng(4))
+    ctx.cache[("clip_label_pool", limits)] = pool, odds
+    truths = np.random.default_rng(5).choice(len(pool), size=8000, p=odds)
+    claims = Counter()
+    for t in truths:
+        claim, = _other_clip_labels(ctx, pool[t], limits, 1)
+        assert claim != pool[t]
+        claims[pool.index(claim)] += 1
+    shares = np.array([claims[i] for i in range(len(pool))]) / len(truths)
+    assert np.abs(shares - odds).max() < 0.015, shares
+
+
+def test_balanced_odds_give_every_balance_key_an_equal_share():
+    from qagen.tasks.answers.camera import balanced_odds
+
+    counts = Counter({(("Truck Left", "Pan Right"), "Truck Left"): 6, (("Truck Left",), "Truck Left"): 2,
+                      (("Truck Left", "Pan Right"), "Pan Right"): 1, (("Dolly In",), "Dolly In"): 3})
+    odds = balanced_odds(counts)
+    third = 1 / 3
+    assert odds == pytest.approx({("Truck Left", "Pan Right"): third * 6 / 8 + third, ("Truck Left",): third * 2 / 8,
+                                  ("Dolly In",): third})

@@ -174,9 +174,9 @@ class CameraProjection(SignedVector):
 @KINDS.register("motion_labels")
 class MotionLabels:
     """A list of SpatialVID camera-motion labels in component order, or ["Stay"]. Distractors and
-    false claims are the label lists of other clips of the scene, which the answer function lists
-    in `answer.extra["distractor_labels"]`: drawn so that truth and distractors are exchangeable,
-    no option stands out."""
+    false claims are the label lists of other clips of the scene, which the answer function draws
+    (`answer.extra["distractor_labels"]`, `["false_claim_labels"]`) so that they and the truth are
+    exchangeable: no option stands out, and a claim is no likelier true for being a common one."""
 
     def spell(self, value, answer, fact, coordinates) -> str:
         return ", ".join(value)
@@ -189,5 +189,5 @@ class MotionLabels:
         return picks[:rank] + [list(answer.value)] + picks[rank:], rank
 
     def false_claim(self, answer, fact, rng, margins):
-        others = [list(o) for o in answer.extra.get("distractor_labels", []) if list(o) != list(answer.value)]
-        return others[int(rng.integers(len(others)))] if others else None
+        claim = answer.extra.get("false_claim_labels")
+        return list(claim) if claim is not None and list(claim) != list(answer.value) else None

@@ -16,7 +16,7 @@ from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre
 from qagen.registry import ANSWERS, SAMPLERS
 from qagen.tasks.answers.common import M_STEP
-from qagen.tasks.context import Candidate, TaskContext, cumulative
+from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.exchangeable import ExchangeablePool
 from qagen.tasks.fact import Answer, Reject
@@ -123,33 +123,50 @@ def _labels_between(ctx: TaskContext, first: int, last: int,
 
 def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[list[list[str]], np.ndarray]:
     """The unambiguous label lists of CLIP_POOL clips drawn as the sampler draws them, distinct,
-    with how often each came up (`cumulative` odds); drawn once per task."""
+    with their odds among the task's answers (drawn once per task). The answers are balanced on
+    the primary label, so the odds are too (balanced_odds). Odds that follow the raw draws would
+    leave the lists of a rare primary label likelier as a distractor or false claim than as the
+    truth, which a text-only model learns."""
     key = ("clip_label_pool", thresholds)
     if key not in ctx.cache:
         draws = ctx.task_draws()
         gaps = {k: v for k, v in ctx.spec.sampler_args.items() if k in ("min_gap", "max_gap")}
-        counts: Counter = Counter()
+        counts: Counter = Counter()  # (labels, primary label) -> clips
         for _ in range(CLIP_POOL):
             try:
                 call = _labels_between(draws, *frame_pair(draws, **{**CLIP_GAPS, **gaps}), thresholds)[2]
             except Reject:
                 continue
             if not call.ambiguous:
-                counts[call.labels] += 1
-        ctx.cache[key] = [list(labels) for labels in counts], cumulative(list(counts.values()))
+                counts[call.labels, call.primary] += 1
+        odds = balanced_odds(counts)
+        ctx.cache[key] = [list(labels) for labels in odds], np.array(list(odds.values()), dtype=float)
     return ctx.cache[key]
+
+
+def balanced_odds(counts: Counter) -> dict:
+    """(answer, balance key) -> times drawn  =>  answer -> its share once every key seen is made
+    equally often (what the balancer does): 1 / keys for each key, split as its draws were."""
+    per_key: Counter = Counter()
+    for (_, key), n in counts.items():
+        per_key[key] += n
+    odds: dict = {}
+    for (answer, key), n in counts.items():
+        odds[answer] = odds.get(answer, 0.0) + n / per_key[key] / len(per_key)
+    return odds
 
 
 def _other_clip_labels(ctx: TaskContext, truth: list[str], thresholds: MotionThresholds, needed: int) -> list[list[str]]:
     """`needed` label lists other than the truth from the scene's clip-label pool, drawn so that the
-    truth and they are exchangeable (qagen.tasks.exchangeable): a text-only model cannot tell the
-    truth by its being the commonest motion shown. Fewer when the pool has fewer."""
-    pool, cdf = _clip_label_pool(ctx, thresholds)
+    truth and they are exchangeable (qagen.tasks.exchangeable, a design of needed + 1 lists): a
+    text-only model cannot tell the truth by its being the commonest motion shown, nor a judge
+    claim (needed = 1) true by its being a common one. Fewer when the pool has fewer."""
+    pool, odds = _clip_label_pool(ctx, thresholds)
     if not pool or needed <= 0:
         return []
     key = ("clip_label_design", thresholds, needed + 1)
     if key not in ctx.cache:
-        ctx.cache[key] = ExchangeablePool(np.diff(cdf, prepend=0.0), needed + 1)
+        ctx.cache[key] = ExchangeablePool(odds, needed + 1)
     truth_index = pool.index(truth) if truth in pool else None
     return [pool[i] for i in ctx.cache[key].others(truth_index, ctx.rng)]
 
@@ -167,10 +184,12 @@ def motion_labels_answer(ctx: TaskContext, cand: Candidate, **thresholds) -> Sol
         raise Reject("motion_near_threshold")
     truth = list(call.labels)
     formats = ctx.spec.formats
-    needed = ctx.spec.select.options - 1 if ctx.spec.select and "select" in formats else int("judge" in formats)
+    needed = ctx.spec.select.options - 1 if ctx.spec.select and "select" in formats else 0
     others = _other_clip_labels(ctx, truth, limits, needed)
-    if len(others) < needed:
+    claim = _other_clip_labels(ctx, truth, limits, 1) if "judge" in formats else []
+    if len(others) < needed or ("judge" in formats and not claim):
         raise Reject("too_few_other_motions")
-    answer = Answer("motion_labels", truth, exact=components, extra={"scale": scale, "distractor_labels": others})
+    extra = {"scale": scale, "distractor_labels": others, **({"false_claim_labels": claim[0]} if claim else {})}
+    answer = Answer("motion_labels", truth, exact=components, extra=extra)
     pair = next((words for words in LABEL_WORDS.values() if call.primary in words), (call.primary,))
     return Solved(answer, margin=call.margin, balance_key=call.primary, balance_values=tuple(pair))
