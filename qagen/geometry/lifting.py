@@ -167,6 +167,16 @@ def frame_depth_median(depth: np.ndarray) -> float:
     return float(frame_median_numba(depth))
 
 
+def mask_boxes(ids: np.ndarray, n_objects: int) -> np.ndarray:
+    """Tight box of every object's pixels in one (H, W) mask of object indices (-1 or >= n_objects:
+    none), float (n_objects, 4) [x1, y1, x2, y2] in pixels with exclusive x2, y2; NaN for objects
+    without pixels. For masks finer than the lifting grid (ScanNet's colour-sized ones), whose thin
+    parts a resampling to that grid can miss."""
+    from qagen.geometry.lifting_numba import mask_boxes_numba
+
+    return mask_boxes_numba(np.ascontiguousarray(ids, np.int32), n_objects)
+
+
 def lift_frames_reference(depth, ids, K, c2w, centres) -> FrameObjectStats:
     """The definition, written as a plain per-frame, per-object numpy loop."""
     batch = prepare_batch(depth, ids, K, c2w, centres)

@@ -188,6 +188,37 @@ def _exact_medians(depth, depth_bits, ids, counts, hist, out):
         out[o] = np.partition(gathered[start[o] : start[o + 1]], rank[o])[rank[o]] if counts[o] else np.nan
 
 
+def mask_boxes_numba(ids: np.ndarray, n_objects: int) -> np.ndarray:
+    low = np.full((n_objects, 2), np.iinfo(np.int32).max, np.int32)
+    high = np.full((n_objects, 2), -1, np.int32)
+    _mask_boxes_kernel(ids, low, high)
+    found = high[:, 0] >= 0
+    boxes = np.full((n_objects, 4), np.nan)
+    boxes[found, :2] = low[found]
+    boxes[found, 2:] = high[found] + 1
+    return boxes
+
+
+@njit(cache=True, nogil=True)
+def _mask_boxes_kernel(ids, low, high):
+    """Per object index, the smallest and largest column and row of its pixels, by runs of one id."""
+    H, W = ids.shape
+    O = low.shape[0]
+    for r in range(H):
+        c = 0
+        while c < W:
+            o = ids[r, c]
+            start = c
+            c += 1
+            while c < W and ids[r, c] == o:
+                c += 1
+            if 0 <= o < O:
+                low[o, 0] = min(low[o, 0], start)
+                high[o, 0] = max(high[o, 0], c - 1)
+                low[o, 1] = min(low[o, 1], r)
+                high[o, 1] = max(high[o, 1], r)
+
+
 def frame_median_numba(depth: np.ndarray) -> float:
     return _frame_median_kernel(np.ascontiguousarray(depth, np.float32).reshape(-1).view(np.int32))
 

@@ -21,6 +21,7 @@ from qagen.geometry.lifting import (
     extent_histograms,
     frame_depth_median,
     lift_frames,
+    mask_boxes,
     resolve_device,
     robust_extents,
 )
@@ -43,6 +44,9 @@ COLUMNS = {
     "minx": np.float64, "miny": np.float64, "minz": np.float64, "maxx": np.float64, "maxy": np.float64, "maxz": np.float64,
     "depth_median": np.float64, "truncation": np.float64,
     "marker_x": np.float32, "marker_y": np.float32, "centre_on_mask": np.bool_,
+    # the tight mask box on the colour grid, in its pixels (x2, y2 exclusive), where the mask is given
+    # there (ScanNet): finer than the lifting grid, which can miss thin parts; NaN elsewhere
+    "color_x1": np.float32, "color_y1": np.float32, "color_x2": np.float32, "color_y2": np.float32,
 }  # fmt: skip
 
 
@@ -152,6 +156,7 @@ class _DenseIds:
         ids = object_ids[object_ids >= 0]
         self.by_id = np.full(int(ids.max(initial=-1)) + 3, -1, dtype=np.int32)  # id + 1 -> index; last entry: unknown
         self.by_id[ids + 1] = np.nonzero(object_ids >= 0)[0]
+        self.object_ids = object_ids
         self.offset = instance_offset
         self._by_stored: dict[int, np.ndarray] = {}  # value width -> stored value -> index
 
@@ -167,11 +172,18 @@ class _DenseIds:
             self._by_stored[width] = self.by_id[np.clip(ids, 0, len(self.by_id) - 1)]
         np.take(self._by_stored[width], stored, out=out)
 
+    def boxes(self, ids: np.ndarray, out: np.ndarray) -> None:
+        """The tight box of every object in a mask of object ids, into `out` (O, 4) in dense order."""
+        by_id = mask_boxes(ids, len(self.by_id) - 2)  # ids 0 .. the largest known
+        known = self.object_ids >= 0
+        out[known] = by_id[self.object_ids[known]]
+
 
 def _read_into(scene: Scene, frame: Frame, dense: _DenseIds, depth_out: np.ndarray, ids_out: np.ndarray,
-               median_out: np.ndarray) -> None:
+               median_out: np.ndarray, color_boxes_out: np.ndarray) -> None:
     """Decode one frame straight into its slot of the batch (threads copy in parallel, not the
-    lifter), and take its depth median while the depth is at hand (one element of `median_out`)."""
+    lifter), and take its depth median while the depth is at hand (one element of `median_out`);
+    a mask on the colour grid also gives its boxes there (`color_boxes_out`, (O, 4))."""
     size = frame.depth_grid()[1]
     depth_out[...] = read_frame_depth(frame, scene.depth_scale, size)
     median_out[0] = frame_depth_median(depth_out)
@@ -180,6 +192,7 @@ def _read_into(scene: Scene, frame: Frame, dense: _DenseIds, depth_out: np.ndarr
     elif frame.instance_on_color:
         stored = read_instance(frame.instance_path, scene.instance_offset, tuple(frame.color_size))
         dense.from_ids(resample_by_homography(stored, frame.mask_to_color(), size), ids_out)
+        dense.boxes(stored, color_boxes_out)
     else:
         dense.from_stored(read_instance_values(frame.instance_path, size), ids_out)
 
@@ -198,8 +211,8 @@ def _ids_from_boxes(scene: Scene, frame: Frame, depth: np.ndarray) -> np.ndarray
 
 
 def _batches(scene: Scene, object_ids: np.ndarray, pool: ThreadPoolExecutor, batch_size: int) -> Iterator[tuple]:
-    """(frame positions, depth, dense ids into `object_ids`, K, c2w, depth medians) per batch of
-    same-size frames, read ahead in `pool`."""
+    """(frame positions, depth, dense ids into `object_ids`, K, c2w, depth medians, colour-grid
+    boxes (NaN without a colour-grid mask)) per batch of same-size frames, read ahead in `pool`."""
     dense = _DenseIds(object_ids, scene.instance_offset)
     spans: list[list[int]] = []
     for pos, frame in enumerate(scene.frames):
@@ -217,20 +230,21 @@ def _batches(scene: Scene, object_ids: np.ndarray, pool: ThreadPoolExecutor, bat
         W, H = scene.frames[positions[0]].depth_grid()[1]
         depth, ids = np.empty((len(positions), H, W), np.float32), np.empty((len(positions), H, W), np.int32)
         medians = np.empty(len(positions))
-        reads = [pool.submit(_read_into, scene, scene.frames[p], dense, depth[i], ids[i], medians[i:i + 1])
-                 for i, p in enumerate(positions)]
-        pending.append((np.array(positions), depth, ids, medians, reads))
+        color_boxes = np.full((len(positions), len(object_ids), 4), np.nan)
+        reads = [pool.submit(_read_into, scene, scene.frames[p], dense, depth[i], ids[i], medians[i:i + 1],
+                             color_boxes[i]) for i, p in enumerate(positions)]
+        pending.append((np.array(positions), depth, ids, medians, color_boxes, reads))
 
     for _ in range(PREFETCH_BATCHES):
         submit_next()
     while pending:
-        positions, depth, ids, medians, reads = pending.popleft()
+        positions, depth, ids, medians, color_boxes, reads = pending.popleft()
         submit_next()
         for read in reads:
             read.result()
         frames = [scene.frames[p] for p in positions]
         K = np.stack([f.depth_grid()[0] for f in frames]).astype(float)
-        yield positions, depth, ids, K, np.stack([f.c2w for f in frames]).astype(float), medians
+        yield positions, depth, ids, K, np.stack([f.c2w for f in frames]).astype(float), medians, color_boxes
 
 
 def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size: int) -> dict[int, Box]:
@@ -238,7 +252,7 @@ def _fuse_boxes(scene: Scene, unboxed: np.ndarray, pool, device: str, batch_size
     camera_centres = np.array([f.c2w[:3, 3] for f in scene.frames], dtype=float)
     grid = ExtentGrid.covering(camera_centres.min(0) - FUSE_MARGIN_M, camera_centres.max(0) + FUSE_MARGIN_M, FUSE_BIN_M)
     hist = np.zeros((unboxed.size, 3, grid.n_bins), dtype=np.int64)
-    for _, depth, ids, K, c2w, _ in _batches(scene, unboxed, pool, batch_size):
+    for _, depth, ids, K, c2w, _, _ in _batches(scene, unboxed, pool, batch_size):
         hist += extent_histograms(depth, ids, K, c2w, unboxed.size, grid, device=device)
     lo, hi = robust_extents(hist, grid, *FUSE_QUANTILES)
     return {
@@ -256,7 +270,7 @@ def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, de
     keep, depth_maps = set(kept_depth_frames(len(scene.frames)).tolist()), {}
     parts = []
     batches = _batches(scene, object_ids, pool, batch_size) if object_ids.size else ()
-    for positions, depth, ids, K, c2w, medians in batches:
+    for positions, depth, ids, K, c2w, medians, color_boxes in batches:
         frame_medians[positions] = medians
         depth_maps.update({int(p): depth[i].copy() for i, p in enumerate(positions) if p in keep})
         stats = lift_frames(depth, ids, K, c2w, centres, device=device)
@@ -277,6 +291,7 @@ def _observe(scene: Scene, object_ids: np.ndarray, centres: np.ndarray, pool, de
             "marker_x": stats.marker_xy[b, o, 0],
             "marker_y": stats.marker_xy[b, o, 1],
             "centre_on_mask": stats.centre_on_mask[b, o],
+            **{name: color_boxes[b, o, i] for i, name in enumerate(("color_x1", "color_y1", "color_x2", "color_y2"))},
         })  # fmt: skip
     columns = {
         name: np.concatenate([p[name] for p in parts]).astype(dtype) if parts else np.empty(0, dtype)

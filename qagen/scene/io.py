@@ -434,14 +434,22 @@ def resample_by_homography(mask: np.ndarray, homography: np.ndarray, size: Size)
     """Nearest-neighbour resampling onto a (W, H) grid whose pixel centres map into `mask` through
     `homography` (3x3, target pixel -> source pixel). Used for masks on the colour grid of a camera
     whose depth grid has other intrinsics but the same optical centre (ScanNet's instance-filt)."""
-    u, v = np.meshgrid(np.arange(size[0]) + 0.5, np.arange(size[1]) + 0.5)
-    src = np.stack([u, v, np.ones_like(u)], axis=-1) @ homography.T
-    cols = np.floor(src[..., 0] / src[..., 2]).astype(np.int64)
-    rows = np.floor(src[..., 1] / src[..., 2]).astype(np.int64)
-    inside = (cols >= 0) & (cols < mask.shape[1]) & (rows >= 0) & (rows < mask.shape[0])
+    target, source = _resampling(np.asarray(homography, float).tobytes(), tuple(size), mask.shape[:2])
     out = np.full((size[1], size[0]), -1, dtype=mask.dtype)
-    out[inside] = mask[rows[inside], cols[inside]]
+    out.ravel()[target] = mask.ravel()[source]
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _resampling(homography: bytes, size: Size, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(target, source) flat pixel indices of `resample_by_homography`: the target pixels whose
+    centre maps inside the source grid, and where. The frames of a capture share them."""
+    u, v = np.meshgrid(np.arange(size[0]) + 0.5, np.arange(size[1]) + 0.5)
+    src = np.stack([u, v, np.ones_like(u)], axis=-1) @ np.frombuffer(homography).reshape(3, 3).T
+    cols = np.floor(src[..., 0] / src[..., 2]).astype(np.int64).ravel()
+    rows = np.floor(src[..., 1] / src[..., 2]).astype(np.int64).ravel()
+    inside = (cols >= 0) & (cols < shape[1]) & (rows >= 0) & (rows < shape[0])
+    return np.flatnonzero(inside), rows[inside] * shape[1] + cols[inside]
 
 
 def read_dynamic_mask(path: str | Path, index: int, size: Size) -> np.ndarray:

@@ -2,7 +2,8 @@
 its mask, otherwise on the mask pixel nearest to it; a box is the tight box of the visible mask.
 
 The lifting stage already chose the pixel on the mask grid; here it is carried to the colour image
-(same optical centre, other intrinsics) and normalised to 0-1000.
+(same optical centre, other intrinsics) and normalised to 0-1000. A mask given on the colour grid
+(ScanNet) gives its box there directly: resampled to the lifting grid it can lose thin parts.
 
 Pixel markers (tasks about image points, not objects, e.g. point_depth_order): a sampler puts
 `extra["points"] = {role: (image, column, row)}` on the mask/depth grid in its Candidate; a spec
@@ -66,6 +67,11 @@ def _row_markers(ctx: TaskContext) -> RowMarkers:
         low = _to_colour_1000(ctx, frames, np.stack([obs["x1"], obs["y1"]], axis=-1))
         high = _to_colour_1000(ctx, frames, np.stack([obs["x2"] + 1, obs["y2"] + 1], axis=-1))
         boxes = np.concatenate([low, high], axis=-1)
+        on_color = np.isfinite(obs["color_x1"])  # the mask's own box on the colour grid, where it has one
+        if on_color.any():
+            color = np.stack([obs[name][on_color] for name in ("color_x1", "color_y1", "color_x2", "color_y2")], -1)
+            size = np.tile(_colour_sizes(ctx)[frames[on_color]], 2)
+            boxes[on_color] = np.clip(np.rint(color / size * 1000.0), 0, 1000).astype(int)
         ctx.scene_memo["row_markers"] = RowMarkers(
             boxes, [tuple(p) for p in points.tolist()], [tuple(b) for b in boxes.tolist()],
             np.asarray(obs["centre_on_mask"], dtype=bool).tolist(),
@@ -73,15 +79,20 @@ def _row_markers(ctx: TaskContext) -> RowMarkers:
     return ctx.scene_memo["row_markers"]
 
 
+def _colour_sizes(ctx: TaskContext) -> np.ndarray:
+    """(F, 2) float: every frame's colour image (W, H), kept per scene."""
+    if "colour_sizes" not in ctx.scene_memo:
+        ctx.scene_memo["colour_sizes"] = np.array([f.color_size for f in ctx.scene.frames], dtype=float).reshape(-1, 2)
+    return ctx.scene_memo["colour_sizes"]
+
+
 def _to_colour_1000(ctx: TaskContext, frames: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Points (N, 2) on the mask grid of frames (N,) -> integers in 0-1000 of each colour image,
     as FORMATS.md fixes, through each frame's Frame.mask_to_color homography (kept per scene)."""
     if "mask_to_colour" not in ctx.scene_memo:
-        scene_frames = ctx.scene.frames
-        homography = np.stack([f.mask_to_color() for f in scene_frames]).reshape(-1, 3, 3)
-        sizes = np.array([f.color_size for f in scene_frames], dtype=float).reshape(-1, 2)
-        ctx.scene_memo["mask_to_colour"] = homography, sizes
-    homography, sizes = ctx.scene_memo["mask_to_colour"]
+        homography = np.stack([f.mask_to_color() for f in ctx.scene.frames]).reshape(-1, 3, 3)
+        ctx.scene_memo["mask_to_colour"] = homography
+    homography, sizes = ctx.scene_memo["mask_to_colour"], _colour_sizes(ctx)
     xy = np.asarray(xy, dtype=float)
     homog = (homography[frames] @ np.concatenate([xy, np.ones((len(xy), 1))], axis=1)[..., None])[..., 0]
     colour = homog[:, :2] / homog[:, 2:3]

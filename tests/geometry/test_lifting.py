@@ -11,6 +11,7 @@ from qagen.geometry.lifting import (
     frame_depth_median,
     lift_frames,
     lift_frames_reference,
+    mask_boxes,
     robust_extents,
 )
 from qagen.geometry.projection import backproject_pixels
@@ -215,3 +216,19 @@ def _lift(name, depth, ids, K, c2w, centres):
     if name == "reference":
         return lift_frames_reference(depth, ids, K, c2w, centres)
     return lift_frames(depth, ids, K, c2w, centres, device=name)
+
+
+def test_mask_boxes_are_each_index_tight_box():
+    """Per object index: min/max column and row of its pixels (x2, y2 exclusive); indices below 0
+    or from n_objects on are no object; an index without pixels gets NaN."""
+    rng = np.random.default_rng(0)
+    ids = rng.integers(-1, 9, size=(57, 83)).astype(np.int32)
+    ids[ids == 3] = -1  # object 3 has no pixels
+    boxes = mask_boxes(ids, 6)
+    assert boxes.shape == (6, 4) and np.isnan(boxes[3]).all()
+    for o in (0, 1, 2, 4, 5):
+        rows, cols = np.nonzero(ids == o)
+        assert boxes[o].tolist() == [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]
+    single = np.full((5, 7), -1, np.int32)
+    single[2, 4] = 0
+    assert mask_boxes(single, 1).tolist() == [[4, 2, 5, 3]]

@@ -263,3 +263,48 @@ def test_discover_scannet_scenes(small_world_scannet_dir, tmp_path):
     (tmp_path / "scans" / "notes").mkdir()
     assert discover_scenes(tmp_path, "scannet") == [tmp_path / "scans" / "scene0001_00",
                                                      tmp_path / "scans" / "scene0002_00"]
+
+
+def _colour_mask_box(path: Path, object_id: int) -> list[float]:
+    """Tight box, in colour pixels (x2, y2 exclusive), of an object in a ScanNet instance-filt PNG."""
+    rows, cols = np.nonzero(np.asarray(Image.open(path)).astype(int) == object_id + 1)  # stored: objectId + 1
+    return [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]
+
+
+def test_colour_grid_masks_give_their_boxes_on_the_colour_grid(small_world_scannet_dir):
+    scene = load_scene(small_world_scannet_dir, loader="scannet")
+    index = SceneIndex.build(scene)
+    obs = index.obs
+    for row in range(len(index)):
+        frame = scene.frames[obs["frame"][row]]
+        box = [float(obs[name][row]) for name in ("color_x1", "color_y1", "color_x2", "color_y2")]
+        assert box == _colour_mask_box(frame.instance_path, int(obs["object"][row]))
+
+
+def test_a_thin_part_the_depth_grid_misses_stays_in_the_marker_box(scene_copy):
+    """The colour grid is twice as fine as the depth grid here, which samples its odd columns only:
+    a one-pixel line on an even column vanishes from the lifted mask but not from the box marker."""
+    from qagen.tasks.context import TaskContext
+    from qagen.tasks.markers import mask_boxes
+
+    scene = load_scene(scene_copy, loader="scannet")
+    index = SceneIndex.build(scene)
+    row = int(np.argmax(index.obs["pixels"] * (index.obs["frame"] == 0)))
+    object_id = int(index.obs["object"][row])
+    path = scene.frames[0].instance_path
+    x1, y1, x2, y2 = _colour_mask_box(path, object_id)
+    W, H = scene.frames[0].color_size
+    line = x2 + 4 + (x2 % 2) if x2 + 5 < W else x1 - 5 - ((x1 - 5) % 2)  # an even column beside the object
+    mask = np.asarray(Image.open(path)).copy()
+    mask[y1:y2, line] = object_id + 1
+    Image.fromarray(mask).save(path)
+
+    index = SceneIndex.build(scene)
+    row = int(np.flatnonzero((index.obs["frame"] == 0) & (index.obs["object"] == object_id))[0])
+    lifted = 2 * index.obs["x1"][row], 2 * (index.obs["x2"][row] + 1)  # the depth-grid box on the colour grid
+    assert not lifted[0] <= line < lifted[1]  # the lifted mask lost the line
+    want = [min(x1, line), y1, max(x2, line + 1), y2]
+    assert [float(index.obs[n][row]) for n in ("color_x1", "color_y1", "color_x2", "color_y2")] == want
+    ctx = TaskContext(scene, index, spec=None, rng=np.random.default_rng(0))
+    expected = np.clip(np.rint(np.array(want, float) / [W, H, W, H] * 1000), 0, 1000).astype(int)
+    assert mask_boxes(ctx, np.array([row]))[0].tolist() == expected.tolist()
