@@ -82,7 +82,8 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             n = plan.quota(scene.source, scene.id, spec, fmt)
             report.requested.setdefault(spec.name, {})[fmt] = n
             seed, rng = stream(plan.seed, scene.source, scene.id, spec.name, fmt)
-            ctx = TaskContext(scene, index, spec, rng, cache=task_memo, scene_memo=memo, task_seed=task_seed)
+            ctx = TaskContext(scene, index, spec, rng, cache=task_memo, scene_memo=memo, task_seed=task_seed,
+                              format=fmt)
             made: list[QA] = []
             sample_facts(ctx, n, keep=_rendering(renderer, fmt, rng, seed, made, rejections))
             yield from made

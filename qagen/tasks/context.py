@@ -53,6 +53,7 @@ class TaskContext:
     scene_memo: dict = field(default_factory=dict)  # per scene, shared by every task: depth maps, ...
     balancer: Any = None  # the engine's Balancer while this context samples
     task_seed: int = 0  # per (scene, task), shared by its formats: seeds task_draws()
+    format: Optional[str] = None  # the question format being sampled, for answers that shape its options
 
     def task_draws(self) -> "TaskContext":
         """A context for draws that stand for the task's distribution of answers (the pools that

@@ -511,3 +511,31 @@ def test_balanced_odds_give_every_balance_key_an_equal_share():
     third = 1 / 3
     assert odds == pytest.approx({("Truck Left", "Pan Right"): third * 6 / 8 + third, ("Truck Left",): third * 2 / 8,
                                   ("Dolly In",): third})
+
+
+def test_motion_label_answers_declare_the_lists_their_format_shows(small_world_native_dir):
+    """The balancer's label odds get exactly what a question shows: a select's four options, a
+    judge's truth and false claim; nothing for formats that show no list."""
+    from qagen.registry import SAMPLERS
+
+    scene = load_scene(small_world_native_dir)
+    index = SceneIndex.build(scene)
+    spec = catalogue.load().specs["camera_motion_label"]
+    sampler, answer = SAMPLERS.get(spec.sampler), ANSWERS.get(spec.answer)
+    for fmt in ("select", "judge", "fill"):
+        ctx = TaskContext(scene, index, spec, np.random.default_rng(2), format=fmt)
+        solved = []
+        for _ in range(300):
+            try:
+                solved.append(answer(ctx, sampler(ctx, **spec.sampler_args), **spec.answer_args))
+            except Reject:
+                continue
+        assert len(solved) >= 10
+        for s in solved:
+            truth = ", ".join(s.answer.value)
+            if fmt == "fill":
+                assert s.label_odds is None
+                continue
+            shown = s.answer.extra["distractor_labels"] if fmt == "select" else [s.answer.extra["false_claim_labels"]]
+            assert s.label_odds == ("motion", truth, (truth, *(", ".join(o) for o in shown)))
+            assert len(s.label_odds[2]) == (4 if fmt == "select" else 2)

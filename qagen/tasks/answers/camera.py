@@ -192,4 +192,13 @@ def motion_labels_answer(ctx: TaskContext, cand: Candidate, **thresholds) -> Sol
     extra = {"scale": scale, "distractor_labels": others, **({"false_claim_labels": claim[0]} if claim else {})}
     answer = Answer("motion_labels", truth, exact=components, extra=extra)
     pair = next((words for words in LABEL_WORDS.values() if call.primary in words), (call.primary,))
-    return Solved(answer, margin=call.margin, balance_key=call.primary, balance_values=tuple(pair))
+    # The lists a question shows (a select's options, a judge's true or false claim): the balancer
+    # keeps each list the truth in about its share of them, where the pool's odds do not (a list in
+    # every option set, or one whose motion the balance makes rarer as a truth than as a distractor).
+    shown = {"select": others, "judge": claim}.get(ctx.format, [])
+    odds = ("motion", _spelled(truth), tuple(_spelled(o) for o in [truth, *shown])) if shown else None
+    return Solved(answer, margin=call.margin, balance_key=call.primary, balance_values=tuple(pair), label_odds=odds)
+
+
+def _spelled(labels: list[str]) -> str:
+    return ", ".join(labels)
