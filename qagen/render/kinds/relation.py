@@ -72,7 +72,7 @@ CAMERA_BOUND_SLOTS = frozenset({"cam_above_below", "cam_front_behind", "a_front_
 
 
 def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.random.Generator,
-                          bound_slots: frozenset = CAMERA_BOUND_SLOTS) -> list[list[str]]:
+                          bound_slots: frozenset = CAMERA_BOUND_SLOTS, alike_only: bool = False) -> list[list[str]]:
     """k other tuples over the same slots, in random order, each clearly wrong: some slot the truth
     decides holds another word (a tuple that only leaves out or adds words inside the margin is
     not shown as wrong).
@@ -80,7 +80,13 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
     Taken first, ties at random: tuples that keep the truth's words in camera-bound slots (so a
     distractor is wrong where words are balanced and reads as likely as the truth), then tuples
     that state exactly the slots the truth states (options differ in directions rather than in
-    which slots they leave out)."""
+    which slots they leave out).
+
+    `alike_only` keeps only those first ones, for options shown together: a tuple that states
+    other slots must still say another word in one the truth states, so beside such distractors
+    the truth is the option whose words the others repeat least (on unseen scenes that guess was
+    right 47 % of the time among 4 options). Among tuples alike in what they state, and so in
+    which words they can say, the truth is not set apart. Fewer than k when there are fewer."""
     tuples = _all_tuples(tuple(slots))  # (P, S) word index per slot; the last index of a slot is ""
     empty = np.array([len(SLOT_WORDS[s]) for s in slots])
     said = np.array([SLOT_WORDS[s].index(w) if w else len(SLOT_WORDS[s]) for s, w in zip(slots, truth)])
@@ -90,6 +96,9 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
     bound = np.array([s in bound_slots for s in slots])
     changed_bound = ((tuples != said) & bound).sum(axis=1)
     changed_stated = (states[wrong] != stated).sum(axis=1)
+    if alike_only:
+        alike = (changed_bound == 0) & (changed_stated == 0)
+        tuples, changed_bound, changed_stated = tuples[alike], changed_bound[alike], changed_stated[alike]
     jitter = rng.permutation(len(tuples))
     chosen = tuples[np.lexsort((jitter, changed_stated, changed_bound))[:k]]
     words = [SLOT_WORDS[s] + ("",) for s in slots]
@@ -130,7 +139,8 @@ class Relation:
         return CAMERA_BOUND_SLOTS if viewer_type(answer) is None else frozenset()
 
     def options(self, answer, fact, n, rank, rng, margins):
-        others = relation_alternatives(answer.value, answer.extra["slots"], n - 1, rng, self._bound_slots(answer))
+        others = relation_alternatives(answer.value, answer.extra["slots"], n - 1, rng, self._bound_slots(answer),
+                                       alike_only=True)
         if len(others) < n - 1:
             return None
         return others[:rank] + [answer.value] + others[rank:], rank
