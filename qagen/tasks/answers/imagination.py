@@ -20,6 +20,7 @@ from qagen.tasks.answers.common import M_STEP
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
+from qagen.tasks.relation_options import with_shown_tuples
 from qagen.tasks.slots import SLOT_WORDS
 
 OBSERVER = "observer"
@@ -67,12 +68,12 @@ def _relation(ctx: TaskContext, calls: list[tuple[str, float]], slots: list[str]
     parts = [words[slots.index(s)] or str(ctx.pick(SLOT_WORDS[s])) for s in balanced]
     answer = Answer("relation", words, exact={k: float(v) for k, v in exact.items()},
                     extra={"slots": list(slots), "viewer": OBSERVER})
-    return Solved(
+    return with_shown_tuples(ctx, Solved(
         answer,
         margin=float(min(slack for w, slack in calls if w)),
         balance_key="/".join(parts),
         balance_values=tuple("/".join(p) for p in itertools.product(*(SLOT_WORDS[s] for s in balanced))),
-    )
+    ))
 
 
 @ANSWERS.register("observer_relation_oc")
@@ -107,8 +108,9 @@ def observer_relation_oo(ctx: TaskContext, cand: Candidate, min_facing_m: float 
         slots += OWN_SLOTS
         exact.update(forward_a_m=fa, forward_b_m=fb)
     # Roles a and b are drawn in random order, which makes left/right and closer/farther 50/50 by
-    # symmetry once left/right is balanced; each object's own front/behind is not, like OC's.
-    balanced = ("left_right", "a_front_behind") if each_front_behind else ("left_right",)
+    # symmetry once left/right is balanced; each object's own front/behind is not, like OC's, and
+    # the two go together (both in front is the commonest): all four pairs are balanced.
+    balanced = ("left_right", "a_front_behind", "b_front_behind") if each_front_behind else ("left_right",)
     return _relation(ctx, calls, slots, exact, balanced)
 
 

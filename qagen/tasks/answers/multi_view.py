@@ -13,11 +13,12 @@ from qagen.geometry.boxes2d import iou_with
 from qagen.geometry.relations import side
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.single_view import relation_oo
+from qagen.tasks.answers.single_view import relation_oo_tuple
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
 from qagen.tasks.markers import mask_boxes
+from qagen.tasks.relation_options import with_shown_tuples
 
 CAMERA_SLOTS = ["cam_left_right", "cam_above_below", "cam_front_behind"]
 PAIR_SLOTS = ["ab_left_right", "ab_above_below", "ab_closer_farther", "a_front_behind", "b_front_behind"]
@@ -58,12 +59,12 @@ def relation_to_first_camera(ctx: TaskContext, cand: Candidate, require_left_rig
         raise Reject("all_relations_indistinguishable")
     if require_left_right and not slots[0]:
         raise Reject("left_right_indistinguishable")
-    return Solved(
+    return with_shown_tuples(ctx, Solved(
         Answer("relation", slots, extra={"slots": list(CAMERA_SLOTS)}),
         margin=float(_axis_margin([right, up, forward], slots, need)),
         balance_key=slots[0] or None,
         balance_values=("left", "right"),
-    )
+    ))
 
 
 @ANSWERS.register("relation_oo_first_camera")
@@ -71,19 +72,19 @@ def relation_oo_first_camera(ctx: TaskContext, cand: Candidate) -> Solved:
     """a relative to b (left/right, above/below, closer/farther) seen from camera 1, then whether
     a and b are each in front of or behind camera 1."""
     _first_viewer_axes(ctx, cand)  # relation_oo needs a defined viewer frame too
-    pair = relation_oo(ctx, cand)  # uses cand.frames[0], the first image's camera
+    pair = relation_oo_tuple(ctx, cand)  # uses cand.frames[0], the first image's camera
     need = ctx.spec.margins.axis_m
     forwards = [float(_first_camera_coordinates(ctx, cand, role)[1]) for role in ("a", "b")]
     facing = [side(f, need, "front", "behind") for f in forwards]
     slots = list(pair.answer.value) + facing
     margins = [pair.margin] + ([_axis_margin(forwards, facing, need)] if any(facing) else [])
     left_right, closer_farther = slots[0], slots[2]
-    return Solved(
+    return with_shown_tuples(ctx, Solved(
         Answer("relation", slots, extra={"slots": list(PAIR_SLOTS)}),
         margin=float(min(margins)),
         balance_key=f"{left_right}/{closer_farther}" if left_right and closer_farther else None,
         balance_values=PAIR_BALANCE,
-    )
+    ))
 
 
 @ANSWERS.register("box_in_second_view")

@@ -14,6 +14,7 @@ from qagen.tasks.answers.common import (
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.markers import place_markers
+from qagen.tasks.relation_options import with_shown_tuples
 from qagen.tasks.fact import Answer, Reject
 
 
@@ -62,7 +63,13 @@ RELATION_OO_SLOTS = (("right", "left"), ("above", "below"), ("closer", "farther"
 
 @ANSWERS.register("relation_oo")
 def relation_oo(ctx: TaskContext, cand: Candidate) -> Solved:
-    """(left/right, above/below, closer/farther) of a relative to b in the camera's viewer frame."""
+    """(left/right, above/below, closer/farther) of a relative to b in the camera's viewer frame,
+    with the tuples its question shows beside it."""
+    return with_shown_tuples(ctx, relation_oo_tuple(ctx, cand))
+
+
+def relation_oo_tuple(ctx: TaskContext, cand: Candidate) -> Solved:
+    """The relation of a to b alone, for answers that build on it."""
     c2w = ctx.c2w(cand.frames[0])
     a, b = ctx.centre(cand.object_id("a")), ctx.centre(cand.object_id("b"))
     cam = camera_centre(c2w)
