@@ -63,6 +63,7 @@ def closest_to_anchor_scene(ctx: TaskContext, cand: Candidate, distance: str = "
     the length margin."""
     anchor = cand.object_id("a")
     distances = {r: object_distance(ctx, anchor, oid, distance) for r, oid, _ in cand.roles if r != "a"}
-    solved = steered(ctx, criteria, lambda criterion: pick_extreme(ctx, distances, criterion))[1]
+    labels = {r: ctx.label(oid) for r, oid, _ in cand.roles if r != "a"}  # kinds differ in where they stand
+    solved = steered(ctx, criteria, lambda criterion: pick_extreme(ctx, distances, criterion, labels))[1]
     answer = replace(solved.answer, extra={**solved.answer.extra, "distance": distance})
     return replace(solved, answer=answer, slots={"distance_words": DISTANCE_WORDS[distance]})

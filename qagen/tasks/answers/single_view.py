@@ -107,6 +107,7 @@ def closer_to_anchor(ctx: TaskContext, cand: Candidate) -> Solved:
     the anchor's image, and options marked equally far from it are turned away."""
     anchor = cand.object_id("a")
     distances = {r: centre_distance(ctx, anchor, cand.object_id(r)) for r in ("b", "c")}
+    labels = {r: ctx.label(cand.object_id(r)) for r in ("b", "c")}  # kinds differ in where they stand
     images = {r: cand.image_of(r) or 0 for r in ("a", "b", "c")}
     gaps = {r: abs(images[r] - images["a"]) for r in ("b", "c")}
     one_image = len(set(images.values())) == 1
@@ -114,7 +115,7 @@ def closer_to_anchor(ctx: TaskContext, cand: Candidate) -> Solved:
         raise Reject("options_marked_equally_far_from_the_anchor")
 
     def solve(criterion: str) -> Solved:
-        solved = pick_extreme(ctx, distances, criterion)
+        solved = pick_extreme(ctx, distances, criterion, labels)
         if one_image:
             return solved
         best = solved.answer.value
