@@ -139,7 +139,9 @@ def audit(
     for name, cell in report["cells"].items():
         blind = "-" if cell["blind_accuracy"] is None else f"{cell['blind_accuracy']:.2f}"
         mark = "  FLAGGED" if cell["flagged"] else ""
-        typer.echo(f"{name:55s} n={cell['records']:6d} chance={cell['chance']:.2f} blind={blind} top={cell['top_answer_share']:.2f}{mark}")
+        spread = f" spread={cell['option_spread']:.1f}" if "option_spread" in cell else ""
+        typer.echo(f"{name:55s} n={cell['records']:6d} chance={cell['chance']:.2f} blind={blind} "
+                   f"top={cell['top_answer_share']:.2f}{spread}{mark}")
     typer.echo(f"{report['judged']} cells judged, {len(report['flagged'])} flagged; sampling noise alone flags about "
                f"{report['flags_expected_from_noise']} of this many fair cells: confirm a flagged cell with more "
                "records per scene (--mix) before treating it as a leak.")

@@ -6,7 +6,10 @@ that sees only the question text (words, digits removed, and the options' order)
 model trained on one half of the records (split by a hash of the id) and scored on the other. A
 cell is flagged when the blind learner beats uniform chance by more than `tolerance` (default 5
 points) with a margin larger than sampling noise, or when one answer is over-represented: both mean
-a model could learn the answer without looking at the images.
+a model could learn the answer without looking at the images. Select cells are also flagged when
+some options are the truth far more or less often than 1/k of the times they are shown
+(`option_spread`): a model that compares the options can learn that where the learner above,
+which reads each option on its own, cannot.
 """
 from __future__ import annotations
 
@@ -17,9 +20,15 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 WORD = re.compile(r"[a-z]+")
+OPTION = re.compile(r"^([A-F])\. (.*)$", flags=re.M)
+NUMBERS = re.compile(r"\[[^\]]*\]|\d+(?:\.\d+)?")  # coordinates and values: an option's words remain
+# A select cell is flagged when the truth's share among the questions that show an option strays
+# from 1/k by more than this many times what sampling noise gives (option_spread): options a
+# text-only model could tell apart by which of them tends to be the truth.
+OPTION_SPREAD_LIMIT = 3.0
 # How often a fair cell with balanced answers (as qagen's are) is flagged by sampling noise alone,
 # at most: its blind accuracy beating chance by two standard errors (one-sided normal tail).
 NOISE_FLAG_RATE = 0.023
@@ -33,6 +42,7 @@ class Sample:
     answer: str
     classes: tuple[str, ...]  # every answer the question allows (letters shown, Yes/No, ...)
     test: bool  # held-out half
+    options: Optional[dict] = None  # select: letter -> the option's words (numbers and coordinates removed)
 
 
 def read_samples(out: Path) -> list[Sample]:
@@ -52,9 +62,10 @@ def to_sample(record: dict) -> Sample | None:
     question = record["conversations"][0]["value"]
     answer = record["conversations"][1]["value"].strip()
     fmt = meta["format"]
+    worded = None
     if fmt == "select":
-        letters = re.findall(r"^([A-F])\. ", question, flags=re.M)
-        classes = tuple(letters)
+        worded = {letter: NUMBERS.sub("#", text).strip() for letter, text in OPTION.findall(question)}
+        classes = tuple(worded)
     elif fmt == "judge":
         classes = ("Yes", "No")
     elif meta["answer"].get("kind") == "choice" and fmt == "fill":
@@ -65,7 +76,7 @@ def to_sample(record: dict) -> Sample | None:
     if len(classes) < 2 or answer not in classes:  # not answered by a marker colour: no fixed classes
         return None
     held_out = int(hashlib.sha256(meta["template"].encode() + str(record["id"]).encode()).hexdigest(), 16) % 2 == 1
-    return Sample(meta["task"], fmt, question, answer, classes, held_out)
+    return Sample(meta["task"], fmt, question, answer, classes, held_out, worded)
 
 
 def features(sample: Sample) -> list[str]:
@@ -125,9 +136,33 @@ def audit_cell(samples: list[Sample], tolerance: float = 0.05, min_samples: int 
     accuracy = sum(model.predict(s) == s.answer for s in test) / len(test)
     noise = 2 * math.sqrt(chance * (1 - chance) / len(test))  # two standard errors
     cell["blind_accuracy"] = round(accuracy, 3)
+    spread = option_spread(samples)
+    if spread is not None:
+        cell["option_spread"] = round(spread, 2)
     cell["flagged"] = bool(accuracy - chance > max(tolerance, noise)
-                           or top_share - chance > max(tolerance, 2 * math.sqrt(chance * (1 - chance) / len(samples))))
+                           or top_share - chance > max(tolerance, 2 * math.sqrt(chance * (1 - chance) / len(samples)))
+                           or (spread or 0.0) > OPTION_SPREAD_LIMIT)
     return cell
+
+
+def option_spread(samples: list[Sample]) -> float | None:
+    """For select questions: sum over distinct options (by their words) of shown x (truth share -
+    1/k)^2, over what it is when every option shown is the truth 1/k of the time (1 on average;
+    sampling noise alone keeps it within about 1 +- 2 sqrt(2 / options)). Options a scene keeps
+    asking about with one answer (the order a walk meets the same three objects in) raise it too.
+    None for other formats."""
+    shown: Counter = Counter()
+    truths: Counter = Counter()
+    for s in samples:
+        if not s.options:
+            return None
+        k = len(s.options)
+        for letter, words in s.options.items():
+            shown[k, words] += 1
+            truths[k, words] += letter == s.answer
+    expected = sum((1 / k) * (1 - 1 / k) for k, _ in shown)
+    observed = sum(n * (truths[key] / n - 1 / key[0]) ** 2 for key, n in shown.items())
+    return observed / expected if expected else None
 
 
 def audit(out: Path, tolerance: float = 0.05, min_samples: int = 60) -> dict:

@@ -76,3 +76,33 @@ def test_fair_cells_are_flagged_no_more_often_than_the_noise_rate_says(tmp_path)
     report = audit(tmp_path)
     assert report["judged"] == 60 and report["flags_expected_from_noise"] == 1.4
     assert len(report["flagged"]) <= 6
+
+
+def select_rows(rng, leak: bool, n=600):
+    """Four relation-like options; with `leak`, the truth is the one option saying 'lower' among
+    three saying 'higher' (a distractor rule that must contradict the truth), which a learner
+    reading one option at a time does not see."""
+    words = ["to the left", "to the right", "higher up", "lower down"]
+    rows = []
+    for _ in range(n):
+        letter = "ABCD"[int(rng.integers(4))]
+        if leak:
+            texts = [f"{rng.choice(words[:2])} and higher up" for _ in range(4)]
+            texts["ABCD".index(letter)] = f"{rng.choice(words[:2])} and lower down"
+        else:
+            texts = [f"{rng.choice(words[:2])} and {rng.choice(words[2:])}" for _ in range(4)]
+        options = "\n".join(f"{L}. {t}" for L, t in zip("ABCD", texts))
+        rows.append((f"<image>\nWhere is the cup relative to the lamp?\n{options}\nAnswer with a letter.", letter, "select"))
+    return rows
+
+
+def test_an_option_that_is_nearly_always_the_truth_when_shown_is_flagged(tmp_path):
+    write_run(tmp_path, select_rows(np.random.default_rng(4), leak=True))
+    cell = audit(tmp_path)["cells"]["toy/select"]
+    assert cell["flagged"] and cell["option_spread"] > 10
+
+
+def test_exchangeable_options_keep_the_spread_near_one(tmp_path):
+    write_run(tmp_path, select_rows(np.random.default_rng(4), leak=False))
+    cell = audit(tmp_path)["cells"]["toy/select"]
+    assert not cell["flagged"] and 0.3 < cell["option_spread"] < 2.0
