@@ -7,6 +7,7 @@ truth's rank among ascending options), judge claims are true exactly half of the
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -20,6 +21,7 @@ from qagen.render.kinds import KINDS
 from qagen.render.record import QA, Marker
 from qagen.scene.model import Scene
 from qagen.specs.schema import TaskSpec
+from qagen.tasks.engine import LABEL_SLACK
 from qagen.tasks.fact import Fact, Reject
 
 LETTERS = "ABCDEF"
@@ -27,10 +29,27 @@ LETTERS = "ABCDEF"
 
 @dataclass
 class RenderState:
-    """Per (scene, task, format) counters that keep letters and judge truths balanced."""
+    """Per (scene, task, format) counters that keep letters and judge truths balanced, and the
+    option patterns from predicting the answer."""
 
     letters: Counter = field(default_factory=Counter)
     truths: Counter = field(default_factory=Counter)
+    pattern_wins: Counter = field(default_factory=Counter)
+    pattern_shown: Counter = field(default_factory=Counter)
+
+    def pattern_refuses(self, patterns: list, correct: int) -> bool:
+        """Whether the truth's pattern (for a kind that has them: the direction words of a camera
+        move) would be the answer in more than 1/k of the k-option questions that show it, rounded
+        up, plus LABEL_SLACK: the balancer's label odds, for options drawn while rendering. A
+        rare pattern only the truths take (a downward tilt among walks that look level) is
+        otherwise the answer whenever it is shown."""
+        truth = patterns[correct]
+        shown = self.pattern_shown[truth] + patterns.count(truth)
+        return self.pattern_wins[truth] + 1 > math.ceil(shown / len(patterns)) + LABEL_SLACK
+
+    def count_patterns(self, patterns: list, correct: int) -> None:
+        self.pattern_wins[patterns[correct]] += 1
+        self.pattern_shown.update(patterns)
 
     def least_used(self, counter: Counter, keys: list, rng: np.random.Generator) -> list:
         """Keys ordered from least to most used, ties broken by the RNG."""
@@ -114,6 +133,12 @@ class Renderer:
         else:
             raise Reject("no_distractors_outside_margin")
         values, correct = found
+        if hasattr(kind, "pattern"):
+            patterns = [kind.pattern(v, fact.answer) for v in values]
+            if patterns[correct] is not None:
+                if state.pattern_refuses(patterns, correct):
+                    raise Reject("option_pattern_predicts_answer")
+                state.count_patterns(patterns, correct)
         letter = LETTERS[correct]
         state.letters[correct] += 1
         shown = [spell(v, fact) for v in values]

@@ -123,6 +123,12 @@ class SignedVector:
 
         return exchangeable(value, perturb, differs, k, rng)
 
+    def pattern(self, value: dict) -> Optional[tuple[bool, ...]]:
+        """The direction word of every signed component (a zero reads as the positive one): what a
+        text-only model sees of a value once its numbers are set aside. None without any."""
+        signs = tuple(value[c.name] >= 0 for c in self.components if c.unit in ("m", "deg"))
+        return signs or None
+
     def options(self, answer, fact, n, rank, rng, margins):
         others = self.distractors(answer.value, n - 1, rng, margins, answer.extra.get("alternatives", ()))
         if others is None:

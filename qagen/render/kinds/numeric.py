@@ -169,3 +169,7 @@ class Vector:
 
     def false_claim(self, answer, fact, rng, margins):
         return self._type(answer).false_claim(answer, fact, rng, margins)
+
+    def pattern(self, value, answer):
+        kind = self._type(answer)
+        return kind.pattern(value) if hasattr(kind, "pattern") else None
