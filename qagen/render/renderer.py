@@ -7,7 +7,6 @@ truth's rank among ascending options), judge claims are true exactly half of the
 """
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -21,7 +20,7 @@ from qagen.render.kinds import KINDS
 from qagen.render.record import QA, Marker
 from qagen.scene.model import Scene
 from qagen.specs.schema import TaskSpec
-from qagen.tasks.engine import LABEL_SLACK
+from qagen.tasks.engine import beyond_share
 from qagen.tasks.fact import Fact, Reject
 
 LETTERS = "ABCDEF"
@@ -39,13 +38,12 @@ class RenderState:
 
     def pattern_refuses(self, patterns: list, correct: int) -> bool:
         """Whether the truth's pattern (for a kind that has them: the direction words of a camera
-        move) would be the answer in more than 1/k of the k-option questions that show it, rounded
-        up, plus LABEL_SLACK: the balancer's label odds, for options drawn while rendering. A
+        move) would be the answer more than its share of the questions that show it (beyond_share):
+        the balancer's label odds, for options drawn while rendering. A
         rare pattern only the truths take (a downward tilt among walks that look level) is
         otherwise the answer whenever it is shown."""
         truth = patterns[correct]
-        shown = self.pattern_shown[truth] + patterns.count(truth)
-        return self.pattern_wins[truth] + 1 > math.ceil(shown / len(patterns)) + LABEL_SLACK
+        return beyond_share(self.pattern_wins[truth] + 1, self.pattern_shown[truth] + patterns.count(truth), len(patterns))
 
     def count_patterns(self, patterns: list, correct: int) -> None:
         self.pattern_wins[patterns[correct]] += 1

@@ -60,7 +60,7 @@ class Balancer:
         if solved.label_odds is not None:
             condition, label, labels = solved.label_odds
             shown = self.label_shown[condition, label] + labels.count(label)
-            if self.label_wins[condition, label] + 1 > math.ceil(shown / len(labels)) + LABEL_SLACK:
+            if beyond_share(self.label_wins[condition, label] + 1, shown, len(labels)):
                 return "label_predicts_answer"
         return None
 
@@ -72,6 +72,12 @@ class Balancer:
             self.label_wins[condition, label] += 1
             for shown in labels:
                 self.label_shown[condition, shown] += 1
+
+
+def beyond_share(wins: int, shown: int, k: int) -> bool:
+    """Whether something shown `shown` times among k options would be the answer `wins` times,
+    more than its share (1/k of them, rounded up) plus LABEL_SLACK."""
+    return wins > math.ceil(shown / k) + LABEL_SLACK
 
 
 def _visible_labels(ctx: TaskContext, frames: tuple[int, ...]) -> Counter:
