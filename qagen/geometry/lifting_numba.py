@@ -75,13 +75,10 @@ def _lift_kernel(depth, depth_bits, ids, rays, origins, centre_q, centre_ok,
         for r in range(H):
             v = r + 0.5
             row_x, row_y, row_z = r01 * v + r02, r11 * v + r12, r21 * v + r22
+            row = ids[b, r]
             c = 0
             while c < W:
-                o = ids[b, r, c]
-                start = c
-                c += 1
-                while c < W and ids[b, r, c] == o:
-                    c += 1
+                o, start, c = row[c], c, _run_end(row, c)
                 if o < 0 or o >= O:
                     if o != -1:
                         bad_ids[b] += 1
@@ -140,6 +137,16 @@ def _lift_kernel(depth, depth_bits, ids, rays, origins, centre_q, centre_ok,
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _run_end(row, start):
+    """The column after the run of equal ids that starts at `start`: the kernels walk a mask row by
+    runs, since objects cover spans of pixels."""
+    c = start + 1
+    while c < row.shape[0] and row[c] == row[start]:
+        c += 1
+    return c
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _median_key(bits):
     return min(max((bits >> _KEY_SHIFT) - _KEY_BASE, 0), _KEYS - 1)
 
@@ -170,13 +177,10 @@ def _exact_medians(depth, depth_bits, ids, counts, hist, out):
     fill = start[:O].copy()
     gathered = np.empty(start[O], np.float32)
     for r in range(H):
+        row = ids[r]
         c = 0
         while c < W:
-            o = ids[r, c]
-            run_start = c
-            c += 1
-            while c < W and ids[r, c] == o:
-                c += 1
+            o, run_start, c = row[c], c, _run_end(row, c)
             if 0 <= o < O and high[o]:
                 lo_bits, hi_bits, f = low[o], high[o], fill[o]
                 for k in range(run_start, c):
@@ -205,13 +209,10 @@ def _mask_boxes_kernel(ids, low, high):
     H, W = ids.shape
     O = low.shape[0]
     for r in range(H):
+        row = ids[r]
         c = 0
         while c < W:
-            o = ids[r, c]
-            start = c
-            c += 1
-            while c < W and ids[r, c] == o:
-                c += 1
+            o, start, c = row[c], c, _run_end(row, c)
             if 0 <= o < O:
                 low[o, 0] = min(low[o, 0], start)
                 high[o, 0] = max(high[o, 0], c - 1)
