@@ -457,18 +457,26 @@ def test_long_captures_draw_sharing_pairs_by_rejection(small_world_native_dir, m
         assert np.intersect1d(ctx.visible_objects(first), ctx.visible_objects(second)).size >= 1
 
 
+def _with_clip_label_pool(pool: list, odds: np.ndarray, seed: int):
+    """A context whose task already holds `pool` with `odds` as its clip-label pool, and the
+    thresholds it is kept under."""
+    from qagen.geometry.camera_motion import MotionThresholds
+
+    limits = MotionThresholds()
+    ctx = TaskContext(scene=None, index=None, spec=None, rng=np.random.default_rng(seed))
+    ctx.cache[("clip_label_pool", limits)] = pool, odds
+    return ctx, limits
+
+
 def test_motion_label_distractors_are_exchangeable_with_the_truth():
     """The truth is drawn from the clip-label pool and the three distractors come from the same
     pool: among the four options the truth is the commonest list one time in four, as often as
     any other place (drawing them one by one, skipping repeats, made it the commonest 3 times in 10)."""
-    from qagen.geometry.camera_motion import MotionThresholds
     from qagen.tasks.answers.camera import _other_clip_labels
 
     pool = [["Dolly In"], ["Pan Left"], ["Pan Right"], ["Truck Left"], ["Dolly In", "Pan Left"], ["Stay"], ["Tilt Up"]]
     odds = np.array([0.24, 0.2, 0.16, 0.14, 0.12, 0.08, 0.06])
-    limits = MotionThresholds()
-    ctx = TaskContext(scene=None, index=None, spec=None, rng=np.random.default_rng(9))
-    ctx.cache[("clip_label_pool", limits)] = pool, odds
+    ctx, limits = _with_clip_label_pool(pool, odds, seed=9)
     truths = np.random.default_rng(10).choice(len(pool), size=6000, p=odds)
     rank_of_truth = Counter()
     for t in truths:
@@ -484,14 +492,11 @@ def test_motion_label_false_claims_are_as_common_as_truths():
     from a two-list design with the truth) follow the truths' odds, here with one list at 0.35,
     more than a four-option design can give its share (picking one of the select distractors
     showed it as a false claim 0.22 of the time, so a claim of it was true 61 % of the time)."""
-    from qagen.geometry.camera_motion import MotionThresholds
     from qagen.tasks.answers.camera import _other_clip_labels
 
     pool = [["Truck Left", "Pan Right"], ["Truck Right", "Pan Left"], ["Dolly In"], ["Truck Left"], ["Pan Left"]]
     odds = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
-    limits = MotionThresholds()
-    ctx = TaskContext(scene=None, index=None, spec=None, rng=np.random.default_rng(4))
-    ctx.cache[("clip_label_pool", limits)] = pool, odds
+    ctx, limits = _with_clip_label_pool(pool, odds, seed=4)
     truths = np.random.default_rng(5).choice(len(pool), size=8000, p=odds)
     claims = Counter()
     for t in truths:
