@@ -20,7 +20,7 @@ from qagen.render.kinds import KINDS
 from qagen.render.record import QA, Marker
 from qagen.scene.model import Scene
 from qagen.specs.schema import TaskSpec
-from qagen.tasks.engine import beyond_share
+from qagen.tasks.engine import LabelOdds
 from qagen.tasks.fact import Fact, Reject
 
 LETTERS = "ABCDEF"
@@ -29,25 +29,14 @@ LETTERS = "ABCDEF"
 @dataclass
 class RenderState:
     """Per (scene, task, format) counters that keep letters and judge truths balanced, and the
-    option patterns from predicting the answer."""
+    patterns of options drawn while rendering (what a kind shows of a value once numbers are set
+    aside: the direction words of a camera move) from predicting the answer, with the balancer's
+    label odds: a pattern only the truths take (a downward tilt among walks that look level) would
+    otherwise be the answer whenever it is shown."""
 
     letters: Counter = field(default_factory=Counter)
     truths: Counter = field(default_factory=Counter)
-    pattern_wins: Counter = field(default_factory=Counter)
-    pattern_shown: Counter = field(default_factory=Counter)
-
-    def pattern_refuses(self, patterns: list, correct: int) -> bool:
-        """Whether the truth's pattern (for a kind that has them: the direction words of a camera
-        move) would be the answer more than its share of the questions that show it (beyond_share):
-        the balancer's label odds, for options drawn while rendering. A
-        rare pattern only the truths take (a downward tilt among walks that look level) is
-        otherwise the answer whenever it is shown."""
-        truth = patterns[correct]
-        return beyond_share(self.pattern_wins[truth] + 1, self.pattern_shown[truth] + patterns.count(truth), len(patterns))
-
-    def count_patterns(self, patterns: list, correct: int) -> None:
-        self.pattern_wins[patterns[correct]] += 1
-        self.pattern_shown.update(patterns)
+    patterns: LabelOdds = field(default_factory=LabelOdds)
 
     def least_used(self, counter: Counter, keys: list, rng: np.random.Generator) -> list:
         """Keys ordered from least to most used, ties broken by the RNG."""
@@ -132,11 +121,11 @@ class Renderer:
             raise Reject("no_distractors_outside_margin")
         values, correct = found
         if hasattr(kind, "pattern"):
-            patterns = [kind.pattern(v, fact.answer) for v in values]
+            patterns = tuple(kind.pattern(v, fact.answer) for v in values)
             if patterns[correct] is not None:
-                if state.pattern_refuses(patterns, correct):
+                if state.patterns.refuses(None, patterns[correct], patterns):
                     raise Reject("option_pattern_predicts_answer")
-                state.count_patterns(patterns, correct)
+                state.patterns.accept(None, patterns[correct], patterns)
         letter = LETTERS[correct]
         state.letters[correct] += 1
         shown = [spell(v, fact) for v in values]

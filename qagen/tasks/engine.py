@@ -32,23 +32,41 @@ class Solved:
     label_odds: Optional[tuple[str, str, tuple[str, ...]]] = None
 
 
+class LabelOdds:
+    """How often each label, under a condition, was the answer of the k-option questions made and
+    how often it was shown in them; a label is refused that would be the answer in more than 1/k
+    of the questions showing it, rounded up, plus LABEL_SLACK. Every question has one answer among
+    its k options, so with no label above its share each is near it: what a question shows then
+    says little about which option is the answer."""
+
+    def __init__(self):
+        self.wins: Counter = Counter()
+        self.shown: Counter = Counter()
+
+    def refuses(self, condition: Any, label: Any, labels: tuple) -> bool:
+        shown = self.shown[condition, label] + labels.count(label)
+        return self.wins[condition, label] + 1 > math.ceil(shown / len(labels)) + LABEL_SLACK
+
+    def accept(self, condition: Any, label: Any, labels: tuple) -> None:
+        self.wins[condition, label] += 1
+        for shown in labels:
+            self.shown[condition, shown] += 1
+
+
 class Balancer:
     """Keeps the answers of one task and format spread, by turning candidates away (resampling):
 
     - balance keys: a key is taken only while it is not ahead of the rarest expected key, so the
       spread is exact (when the spec asks for balance);
-    - label odds: under each condition (the criterion asked), a label is the answer in at most
-      1/k of the k-option questions it appears in, rounded up, plus LABEL_SLACK. Every question has
-      one answer among its k options, so with no label above its share each is near it: which
-      objects are named then says little about which one is the answer (where world priors, a sofa
-      stands farther from the camera than a book, would otherwise tell a text-only model)."""
+    - label odds (LabelOdds): under each condition (the criterion asked), no label is the answer
+      of more than its share of the questions that name it (where world priors, a sofa stands
+      farther from the camera than a book, would otherwise tell a text-only model)."""
 
     def __init__(self, keys: bool = True, slack: int = 0):
         self.keys = keys
         self.slack = slack
         self.counts: Counter = Counter()
-        self.label_wins: Counter = Counter()
-        self.label_shown: Counter = Counter()
+        self.labels = LabelOdds()
 
     def refuses(self, solved: Solved) -> Optional[str]:
         """Why `accept` would turn the answer away now ("balance", "label_predicts_answer"), or None."""
@@ -57,27 +75,15 @@ class Balancer:
             expected = set(solved.balance_values) | set(self.counts) | {key}
             if self.counts[key] > min(self.counts[k] for k in expected) + self.slack:
                 return "balance"
-        if solved.label_odds is not None:
-            condition, label, labels = solved.label_odds
-            shown = self.label_shown[condition, label] + labels.count(label)
-            if beyond_share(self.label_wins[condition, label] + 1, shown, len(labels)):
-                return "label_predicts_answer"
+        if solved.label_odds is not None and self.labels.refuses(*solved.label_odds):
+            return "label_predicts_answer"
         return None
 
     def accept(self, solved: Solved) -> None:
         if self.keys and solved.balance_key is not None:
             self.counts[solved.balance_key] += 1
         if solved.label_odds is not None:
-            condition, label, labels = solved.label_odds
-            self.label_wins[condition, label] += 1
-            for shown in labels:
-                self.label_shown[condition, shown] += 1
-
-
-def beyond_share(wins: int, shown: int, k: int) -> bool:
-    """Whether something shown `shown` times among k options would be the answer `wins` times,
-    more than its share (1/k of them, rounded up) plus LABEL_SLACK."""
-    return wins > math.ceil(shown / k) + LABEL_SLACK
+            self.labels.accept(*solved.label_odds)
 
 
 def _visible_labels(ctx: TaskContext, frames: tuple[int, ...]) -> Counter:
