@@ -85,10 +85,8 @@ def features(sample: Sample) -> list[str]:
     feats = [f"w:{w}" for w in words]
     feats += [f"b:{a}_{b}" for a, b in zip(words, words[1:])]
     if sample.format == "select":  # option lines in order: the learner may exploit positions
-        for line in sample.question.splitlines():
-            m = re.match(r"^([A-F])\. (.*)$", line)
-            if m:
-                feats += [f"o{m.group(1)}:{w}" for w in WORD.findall(m.group(2).lower())]
+        for letter, text in OPTION.findall(sample.question):
+            feats += [f"o{letter}:{w}" for w in WORD.findall(text.lower())]
     return feats
 
 
