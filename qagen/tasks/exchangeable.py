@@ -90,8 +90,8 @@ def _suffix_sums(w: np.ndarray, size: int) -> np.ndarray:
     """E[i, r]: elementary symmetric polynomial of degree r of w[i:], r = 0..size."""
     E = np.zeros((w.size + 1, size + 1))
     E[:, 0] = 1.0
-    for i in range(w.size - 1, -1, -1):
-        E[i, 1:] = E[i + 1, 1:] + w[i] * E[i + 1, :-1]
+    for r in range(1, size + 1):  # E[i, r] = E[i + 1, r] + w[i] E[i + 1, r - 1]: a sum from the end
+        E[:-1, r] = np.cumsum((w * E[1:, r - 1])[::-1])[::-1]
     return E
 
 

@@ -42,7 +42,21 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
     the truth is the option whose words the others repeat least (on unseen scenes that guess was
     right 47 % of the time among 4 options). Among tuples alike in what they state, and so in
     which words they can say, the truth is not set apart. Fewer than k when there are fewer."""
-    tuples = _all_tuples(tuple(slots))  # (P, S) word index per slot; the last index of a slot is ""
+    tuples, changed_bound, changed_stated = _wrong_tuples(tuple(truth), tuple(slots), frozenset(bound_slots), alike_only)
+    jitter = rng.permutation(len(tuples))
+    chosen = tuples[np.lexsort((jitter, changed_stated, changed_bound))[:k]]
+    words = [SLOT_WORDS[s] + ("",) for s in slots]
+    picks = [[words[i][j] for i, j in enumerate(row)] for row in chosen.tolist()]
+    return [picks[i] for i in rng.permutation(len(picks))]
+
+
+@lru_cache(maxsize=4096)
+def _wrong_tuples(truth: tuple[str, ...], slots: tuple[str, ...], bound_slots: frozenset,
+                  alike_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The tuples relation_alternatives draws from, as word indices, with how many camera-bound
+    slots each changes and in how many it differs from the truth in what it states (memoised: a
+    task asks the same few truths thousands of times; read-only)."""
+    tuples = _all_tuples(slots)  # (P, S) word index per slot; the last index of a slot is ""
     empty = np.array([len(SLOT_WORDS[s]) for s in slots])
     said = np.array([SLOT_WORDS[s].index(w) if w else len(SLOT_WORDS[s]) for s, w in zip(slots, truth)])
     stated, states = said != empty, tuples != empty
@@ -54,11 +68,9 @@ def relation_alternatives(truth: list[str], slots: list[str], k: int, rng: np.ra
     if alike_only:
         alike = (changed_bound == 0) & (changed_stated == 0)
         tuples, changed_bound, changed_stated = tuples[alike], changed_bound[alike], changed_stated[alike]
-    jitter = rng.permutation(len(tuples))
-    chosen = tuples[np.lexsort((jitter, changed_stated, changed_bound))[:k]]
-    words = [SLOT_WORDS[s] + ("",) for s in slots]
-    picks = [[words[i][j] for i, j in enumerate(row)] for row in chosen.tolist()]
-    return [picks[i] for i in rng.permutation(len(picks))]
+    for array in (tuples, changed_bound, changed_stated):
+        array.setflags(write=False)
+    return tuples, changed_bound, changed_stated
 
 
 @lru_cache(maxsize=64)
