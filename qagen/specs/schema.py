@@ -69,6 +69,12 @@ class TaskSpec(Strict):
     select: Optional[SelectSpec] = None
     per_scene: int = Field(8, ge=1)  # default QA per scene per format, before mixing
     balance: bool = True  # resample so the answer's balance key is spread evenly
+    # At most this many questions per format about one set of objects (None: no limit), where a
+    # scene keeps giving the same answer for them whatever the frames (the order a walk meets
+    # three objects in): past it, a scene's questions would repeat one fact. Turned away before
+    # the answer is computed, as "objects_asked_already"; the task stops short when that is all
+    # the scene has left.
+    max_same_objects: Optional[int] = Field(None, ge=1)
 
     def marker(self, role: str) -> Optional[MarkerSpec]:
         return next((m for m in self.markers if m.role == role), None)

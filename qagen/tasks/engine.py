@@ -140,6 +140,7 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
     tried: set = set()  # candidates drawn
     facts: list[Fact] = []
     repeats = 0  # candidates in a row that were drawn before
+    limit, asked = ctx.spec.max_same_objects, Counter()  # facts made per set of objects
     for _ in range(ATTEMPTS_PER_FACT * n):
         if len(facts) >= n or repeats >= EXHAUSTED_AFTER:
             break
@@ -152,6 +153,11 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
             continue
         cand_extra = repr(cand.extra)
         drawn = (cand.frames, cand.roles, cand.media, cand_extra)
+        objects = frozenset(object_id for _, object_id, _ in cand.roles)
+        if limit is not None and asked[objects] >= limit:
+            ctx.rejections["objects_asked_already"] += 1
+            repeats += 1  # nothing new: like a candidate drawn before
+            continue
         repeats = repeats + 1 if drawn in tried else 0
         tried.add(drawn)
         try:
@@ -173,5 +179,6 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
             continue
         balancer.accept(solved)
         facts.append(fact)
+        asked[objects] += 1
         repeats = 0
     return facts

@@ -301,3 +301,22 @@ def test_frame_numbers_do_not_tell_which_object_is_closer_to_the_anchor(world_re
             assert gap_best != gap_other
             order[gap_best < gap_other] += 1
         assert sum(order.values()) >= 4 and abs(order[True] - order[False]) <= 2, (fmt, order)
+
+
+def test_appearance_order_asks_one_set_of_objects_at_most_max_same_objects_times(clip_world_native_dir):
+    """A walk meets the same three objects in the same order in every clip that shows them: without
+    a cap, one scene asks one fact again and again (which a model could learn by remembering the
+    scene). Past the spec's cap, candidates are turned away before their answer is computed and
+    counted, and the task stops short instead of drawing on."""
+    scene = qagen.load(clip_world_native_dir)
+    index = SceneIndex.build(scene)
+    spec = catalogue.load().specs["appearance_order"]
+    assert spec.max_same_objects == 2
+    capped = TaskContext(scene, index, spec, np.random.default_rng(0))
+    facts = sample_facts(capped, 200)
+    per_set = Counter(frozenset(o.id for o in f.objects) for f in facts)
+    assert max(per_set.values()) == 2 and len(per_set) >= 3
+    assert len(facts) < 200 and capped.rejections["objects_asked_already"] > 0
+    free = TaskContext(scene, index, spec.model_copy(update={"max_same_objects": None}), np.random.default_rng(0))
+    repeated = Counter(frozenset(o.id for o in f.objects) for f in sample_facts(free, 200))
+    assert max(repeated.values()) > 2  # the cap is what keeps them apart
