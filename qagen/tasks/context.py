@@ -139,9 +139,15 @@ class TaskContext:
         f = self.spec.filters
         return self.index.visible(frame_pos, min_pixels=f.min_pixels, max_truncation=f.max_truncation)
 
+    def per_visibility(self, name: str) -> dict:
+        """A per-scene memo for what depends on the spec's visibility filters alone, shared by
+        the tasks whose filters agree (most do): per-frame tables are built once, not per task."""
+        f = self.spec.filters
+        return self.scene_memo.setdefault((name, f.min_pixels, f.max_truncation), {})
+
     def visible_objects(self, frame_pos: int) -> np.ndarray:
         """Ids of the objects visible in a frame under the spec's filters (memoised, read-only)."""
-        by_frame = self.cache.setdefault("visible_objects", {})
+        by_frame = self.per_visibility("visible_objects")
         ids = by_frame.get(frame_pos)
         if ids is None:
             ids = by_frame[frame_pos] = np.asarray(self.index.obs["object"])[self.visible_rows(frame_pos)]
@@ -150,7 +156,7 @@ class TaskContext:
 
     def row(self, frame_pos: int, object_id: int) -> int:
         """The index row of a visible object in a frame (KeyError when it is not visible there)."""
-        by_frame = self.cache.setdefault("rows_by_object", {})
+        by_frame = self.per_visibility("rows_by_object")
         rows = by_frame.get(frame_pos)
         if rows is None:
             rows = by_frame[frame_pos] = dict(zip(self.visible_objects(frame_pos).tolist(),

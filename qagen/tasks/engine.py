@@ -86,27 +86,36 @@ class Balancer:
             self.labels.accept(*solved.label_odds)
 
 
-def _visible_labels(ctx: TaskContext, frames: tuple[int, ...]) -> Counter:
-    """Label counts over the objects visible in any of the frames (each object counted once);
-    memoised per frame set, which facts of a task often share."""
-    key = ("visible_labels", frozenset(frames))
-    if key not in ctx.cache:
-        ids = set().union(*(ctx.visible_objects(pos).tolist() for pos in frames))
-        ctx.cache[key] = Counter(ctx.label(i) for i in ids)
-    return ctx.cache[key]
+def _label_count(ctx: TaskContext, frames: tuple[int, ...], label: str) -> int:
+    """How many objects of the label are visible in any of the frames (each counted once)."""
+    by_frame = ctx.per_visibility("ids_by_label")  # frame -> label -> visible ids
+    seen: set = set()
+    for pos in frames:
+        ids = by_frame.get(pos)
+        if ids is None:
+            ids = by_frame[pos] = {}
+            for i in ctx.visible_objects(pos).tolist():
+                ids.setdefault(ctx.label(i), set()).add(i)
+        seen |= ids.get(label, set())
+    return len(seen)
 
 
-def scene_labels(ctx: TaskContext) -> Counter:
-    return Counter(o.label for o in ctx.scene.objects)
+def _scene_label_count(ctx: TaskContext, label: str) -> int:
+    counts = ctx.scene_memo.get("label_counts")
+    if counts is None:
+        counts = ctx.scene_memo["label_counts"] = Counter(o.label for o in ctx.scene.objects)
+    return counts[label]
 
 
 def build_fact(ctx: TaskContext, cand: Candidate, solved: Solved) -> Fact:
+    """The fact; an object may be referred to by its label alone (unique_label) when it is the one
+    object of its label visible in the fact's frames (in the scene, for questions without images)."""
     in_view = cand.media != "none" and ctx.index is not None
-    labels = _visible_labels(ctx, cand.frames) if in_view else scene_labels(ctx)
     objects = []
     for role, object_id, image in cand.roles:
         label = ctx.label(object_id)
-        objects.append(ObjectRef(role, object_id, label, image, unique_label=labels[label] == 1))
+        count = _label_count(ctx, cand.frames, label) if in_view else _scene_label_count(ctx, label)
+        objects.append(ObjectRef(role, object_id, label, image, unique_label=count == 1))
     return Fact(
         task=ctx.spec.name,
         frames=cand.frames,

@@ -5,8 +5,9 @@ Covisibility is qagen.geometry.covisibility's estimate from the SceneIndex (no p
 the share of the scene's (or one object's) lifted points seen in both views. The first image is
 the observer's view (camera 1 of the relation tasks); every other view shares between overlap[0]
 and overlap[1] of it, and no two other views share more than overlap[1] with each other, so that
-each view adds something. Visibility under the spec's filters is tabled once per task; the
-extents and overlaps, which no filter changes, once per scene.
+each view adds something. Visibility under the spec's filters is tabled once per scene and set of
+filters (shared by the tasks that agree on them); the extents and overlaps, which no filter
+changes, once per scene.
 """
 from __future__ import annotations
 
@@ -35,23 +36,25 @@ class ViewTable:
     lo: np.ndarray  # (F, O, 3) world minimum of the lifted points (NaN where none)
     hi: np.ndarray  # (F, O, 3) world maximum
     _overlaps: dict = field(default_factory=dict, repr=False)  # view -> overlap row, shared per scene
-    _columns: dict = field(default_factory=dict, repr=False)  # view -> visible columns (per task)
-    _ids: dict = field(default_factory=dict, repr=False)  # view -> visible object ids (per task)
-    _bands: dict = field(default_factory=dict, repr=False)  # (view, low, high) -> views in the band (per task)
+    _columns: dict = field(default_factory=dict, repr=False)  # view -> visible columns
+    _ids: dict = field(default_factory=dict, repr=False)  # view -> visible object ids
+    _bands: dict = field(default_factory=dict, repr=False)  # (view, low, high) -> views in the band
 
     @classmethod
     def of(cls, ctx: TaskContext) -> "ViewTable":
-        """The scene's table under the spec's visibility filters, built once per task and kept
-        in ctx.cache; the filter-free part (pixels, extents, overlaps) once per scene."""
-        if "view_table" not in ctx.cache:
+        """The scene's table under the spec's visibility filters, built once per scene and set of
+        filters (TaskContext.per_visibility); the filter-free part (pixels, extents, overlaps)
+        once per scene."""
+        memo = ctx.per_visibility("view_table")
+        if "table" not in memo:
             if "view_extents" not in ctx.scene_memo:
                 ctx.scene_memo["view_extents"] = cls._extents(ctx)
             objects, pixels, lo, hi, overlaps = ctx.scene_memo["view_extents"]
             visible = np.zeros(pixels.shape, dtype=bool)
             for view in range(len(visible)):
                 visible[view, np.searchsorted(objects, ctx.visible_objects(view))] = True
-            ctx.cache["view_table"] = cls(objects, visible, pixels, lo, hi, overlaps)
-        return ctx.cache["view_table"]
+            memo["table"] = cls(objects, visible, pixels, lo, hi, overlaps)
+        return memo["table"]
 
     @staticmethod
     def _extents(ctx: TaskContext) -> tuple:
