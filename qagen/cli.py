@@ -115,11 +115,13 @@ def demo_scenes(
     out: Path = typer.Option(..., help="Folder to write the scenes into."),
     n: int = typer.Option(3, min=1, help="Number of rooms."),
     seed: int = typer.Option(0, help="Seed of the procedural world."),
+    frames: Optional[int] = typer.Option(None, min=2, help="Frames per camera walk (default: 30-60, keyframes of a "
+                                                             "short capture); more make a denser, longer capture."),
 ) -> None:
     """Write procedural synthetic scenes in the native layout."""
     from qagen.scene.synthetic import write_demo_scenes
 
-    paths = write_demo_scenes(out, n=n, seed=seed)
+    paths = write_demo_scenes(out, n=n, seed=seed, frames=frames)
     typer.echo(f"wrote {len(paths)} scenes to {out}")
 
 

@@ -27,12 +27,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("QAGEN_CACHE", Path.home() / ".cache" / "qagen"))
 
 
-def demo_root(seed: int = 0, n: int = DEMO_SCENES) -> Path:
-    """The built-in synthetic scenes, written once into the cache and reused."""
+def demo_root(seed: int = 0, n: int = DEMO_SCENES, frames: int | None = None) -> Path:
+    """The built-in synthetic scenes, written once into the cache and reused (`frames`: per
+    camera walk, instead of the default 30-60)."""
     from qagen.scene.synthetic import write_demo_scenes
 
-    root = cache_dir() / f"demo-seed{seed}-n{n}"
-    write_demo_scenes(root, n=n, seed=seed)
+    root = cache_dir() / (f"demo-seed{seed}-n{n}" + (f"-f{frames}" if frames else ""))
+    write_demo_scenes(root, n=n, seed=seed, frames=frames)
     return root
 
 

@@ -112,6 +112,20 @@ def test_same_seed_gives_the_same_world_and_pixels(world):
         assert a.dtype == b.dtype and np.array_equal(a, b)
 
 
+def test_a_longer_walk_is_the_same_world_captured_more_densely(world):
+    """`frames` changes only the number of poses along the same loop: same room, objects and
+    intrinsics, the same first pose, steps no longer than the default walk's."""
+    dense = build_world("test_room", SEED, frames=150)
+    assert len(dense.poses) == 150 and len(world.poses) != 150
+    assert _worlds_equal(dataclasses.replace(dense, poses=world.poses), world)
+    assert np.allclose(dense.poses[0], world.poses[0])
+    assert _longest_step(dense.poses) <= _longest_step(world.poses) + 1e-9
+
+
+def _longest_step(poses) -> float:
+    return max(np.linalg.norm(b[:3, 3] - a[:3, 3]) for a, b in zip(poses, poses[1:]))
+
+
 def test_different_seeds_give_different_rooms():
     worlds = [_built(seed) for seed in SEEDS]
     for a, b in combinations(worlds, 2):

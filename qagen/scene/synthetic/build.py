@@ -520,9 +520,11 @@ def _look(position: np.ndarray, heading: float, pitch_down: float, roll: float) 
     return pose
 
 
-def _camera_walk(loop: LineString, rng: np.random.Generator) -> list[np.ndarray]:
+def _camera_walk(loop: LineString, rng: np.random.Generator, frames: Optional[int] = None) -> list[np.ndarray]:
     """Frames along part of the loop, looking inwards (to the left of the counter-clockwise loop)
-    and slowly panning, tilting and bobbing, so that consecutive views overlap."""
+    and slowly panning, tilting and bobbing, so that consecutive views overlap. 30-60 frames
+    (keyframes of a short capture), or `frames`: the same walk sampled more densely where the
+    loop allows (frames closer together), as a longer capture or a smaller frame stride gives."""
     step = 0.02
     length = loop.length
     s = np.arange(0.0, length, step)
@@ -533,6 +535,7 @@ def _camera_walk(loop: LineString, rng: np.random.Generator) -> list[np.ndarray]
     heading_along = _smooth_periodic(turning - trend, sigma=0.8 / step) + trend
 
     n = int(rng.integers(30, 61))
+    n = frames or n  # drawn either way: the rest of the world does not depend on `frames`
     spacing = min(float(rng.uniform(0.12, 0.25)), length / n)
     direction = 1 if rng.random() < 0.5 else -1
     k = (int(rng.integers(len(s))) + direction * np.round(np.arange(n) * spacing / step).astype(int)) % len(s)
@@ -552,8 +555,9 @@ def _intrinsics(rng: np.random.Generator) -> np.ndarray:
     return np.array([[f, 0.0, IMAGE_WIDTH / 2], [0.0, f, IMAGE_HEIGHT / 2], [0.0, 0.0, 1.0]])
 
 
-def build_world(scene_id: str, seed: int) -> World:
-    """A furnished room with a camera walk; the same seed always gives the same world."""
+def build_world(scene_id: str, seed: int, frames: Optional[int] = None) -> World:
+    """A furnished room with a camera walk; the same seed always gives the same world (and the
+    same room, objects and camera with any `frames`: see _camera_walk)."""
     rng = np.random.default_rng(seed)
     ring, narrowest = _floor_polygon(rng)
     floor = Polygon(ring)
@@ -571,5 +575,5 @@ def build_world(scene_id: str, seed: int) -> World:
         K=_intrinsics(rng),
         width=IMAGE_WIDTH,
         height=IMAGE_HEIGHT,
-        poses=_camera_walk(loop, rng),
+        poses=_camera_walk(loop, rng, frames),
     )

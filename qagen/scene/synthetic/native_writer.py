@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 from PIL import Image
@@ -121,11 +122,12 @@ def demo_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
-def write_demo_scenes(out_dir: Path, n: int, seed: int) -> list[Path]:
-    """Write demo scenes `demo_0000` ... into `out_dir`, keeping those already complete and identical."""
+def write_demo_scenes(out_dir: Path, n: int, seed: int, frames: Optional[int] = None) -> list[Path]:
+    """Write demo scenes `demo_0000` ... into `out_dir`, keeping those already complete and
+    identical; `frames` per camera walk instead of the default 30-60 (build_world)."""
     paths = []
     for index in range(n):
-        world = build_world(f"demo_{index:04d}", demo_seed(seed, index))
+        world = build_world(f"demo_{index:04d}", demo_seed(seed, index), frames)
         target = Path(out_dir) / world.scene_id
         paths.append(target if is_complete(world, target) else write_native(world, out_dir))
     return paths
