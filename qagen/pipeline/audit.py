@@ -3,7 +3,9 @@
 For every task and question format with categorical answers (select letters, judge Yes/No, choice
 colours, relation words) it reports the answer distribution and the accuracy of a blind learner
 that sees only the question text (words, digits removed, and the options' order) — a naive Bayes
-model trained on one half of the records (split by a hash of the id) and scored on the other. A
+model trained on one half of the records and scored on the other (split by `group`: the questions
+a scene asks about the same objects fall in one half, so the learner scores what carries over to
+objects it has not seen, as in a dataset split by scene, not what remembering a scene gives). A
 cell is flagged when the blind learner beats uniform chance by more than `tolerance` (default 5
 points) with a margin larger than sampling noise, or when one answer is over-represented: both mean
 a model could learn the answer without looking at the images. Select cells are also flagged when
@@ -42,6 +44,7 @@ class Sample:
     answer: str
     classes: tuple[str, ...]  # every answer the question allows (letters shown, Yes/No, ...)
     test: bool  # held-out half
+    group: str  # records of one group are all in one half (see `group`)
     options: Optional[dict] = None  # select: letter -> the option's words (numbers and coordinates removed)
 
 
@@ -75,8 +78,19 @@ def to_sample(record: dict) -> Sample | None:
         return None
     if len(classes) < 2 or answer not in classes:  # not answered by a marker colour: no fixed classes
         return None
-    held_out = int(hashlib.sha256(meta["template"].encode() + str(record["id"]).encode()).hexdigest(), 16) % 2 == 1
-    return Sample(meta["task"], fmt, question, answer, classes, held_out, worded)
+    key = group(record)
+    held_out = int(hashlib.sha256(f"{meta['task']}/{fmt}/{key}".encode()).hexdigest(), 16) % 2 == 1
+    return Sample(meta["task"], fmt, question, answer, classes, held_out, key, worded)
+
+
+def group(record: dict) -> str:
+    """The record's scene and the objects it names (the record's id when it names none): a scene
+    asks about the same objects again from other frames or in other words, with the same answer
+    or a related one, and a learner that saw one of them would score on the others by remembering
+    the scene's facts, not from anything the text gives away."""
+    meta = record["meta"]
+    ids = sorted(o["id"] for o in meta.get("objects", []))
+    return f"{meta.get('source')}/{meta.get('scene')}/{ids}" if ids else f"id:{record['id']}"
 
 
 def features(sample: Sample) -> list[str]:
@@ -132,7 +146,9 @@ def audit_cell(samples: list[Sample], tolerance: float = 0.05, min_samples: int 
         return cell
     model = NaiveBayes().fit(train)
     accuracy = sum(model.predict(s) == s.answer for s in test) / len(test)
-    noise = 2 * math.sqrt(chance * (1 - chance) / len(test))  # two standard errors
+    # two standard errors, counting each group once: a group's records are asked alike and mostly
+    # guessed alike, so they are not independent draws
+    noise = 2 * math.sqrt(chance * (1 - chance) / len({s.group for s in test}))
     cell["blind_accuracy"] = round(accuracy, 3)
     spread = option_spread(samples)
     if spread is not None:

@@ -10,8 +10,9 @@ from qagen.pipeline.audit import audit
 LABELS = ["chair", "table", "lamp", "sofa", "cup", "plant"]
 
 
-def write_run(out, rows, task="toy"):
-    """rows: (question, answer, format) or (question, answer, format, task)."""
+def write_run(out, rows, task="toy", objects=None):
+    """rows: (question, answer, format) or (question, answer, format, task); `objects`: per row,
+    (scene, object ids) for the records' meta (default: none named)."""
     shard = out / "internvl" / "synthetic" / "s.jsonl"
     shard.parent.mkdir(parents=True)
     with shard.open("w") as f:
@@ -19,7 +20,10 @@ def write_run(out, rows, task="toy"):
             name = named[0] if named else task
             record = {"id": i, "conversations": [{"from": "human", "value": question}, {"from": "gpt", "value": answer}],
                       "meta": {"task": name, "format": fmt, "template": f"{name}/{fmt}/0", "answer": {"kind": "bool"},
-                               "markers": []}}
+                               "markers": [], "source": "synthetic"}}
+            if objects is not None:
+                scene, ids = objects[i]
+                record["meta"].update(scene=scene, objects=[{"role": r, "id": k, "label": "x"} for r, k in zip("ab", ids)])
             f.write(json.dumps(record) + "\n")
 
 
@@ -106,3 +110,42 @@ def test_exchangeable_options_keep_the_spread_near_one(tmp_path):
     write_run(tmp_path, select_rows(np.random.default_rng(4), leak=False))
     cell = audit(tmp_path)["cells"]["toy/select"]
     assert not cell["flagged"] and 0.3 < cell["option_spread"] < 2.0
+
+
+def twin_rows(rng, groups=150, repeats=4):
+    """Judge records where a scene asks about the same pair of objects `repeats` times in other
+    words with the same answer, and nothing in the text tells the answer: each pair has its own
+    (letters-only) names, its answer a coin flip."""
+    syllables = ["ka", "lo", "mi", "ru", "te", "vo", "zi", "ne"]
+    rows, objects = [], []
+    for g in range(groups):
+        a, b = ("".join(rng.choice(syllables, 3)) for _ in range(2))
+        truth = "Yes" if rng.integers(2) else "No"
+        for _ in range(repeats):
+            verb = rng.choice(["left of", "to the left of", "on the left side of"])
+            rows.append((f"<image>\nIs the {a} {verb} the {b}? Answer Yes or No.", truth, "judge"))
+            objects.append((f"scene{g % 5}", (2 * g, 2 * g + 1)))
+    return rows, objects
+
+
+def test_questions_asked_again_about_the_same_objects_do_not_count_as_a_leak(tmp_path):
+    """A scene's questions about one pair of objects are held out together: remembering the pair's
+    answer from its other questions is not a text-only shortcut that carries over to other scenes.
+    Split record by record (as when no objects are named), the same records look leaky."""
+    rng = np.random.default_rng(7)
+    rows, objects = twin_rows(rng)
+    write_run(tmp_path / "grouped", rows, objects=objects)
+    grouped = audit(tmp_path / "grouped")["cells"]["toy/judge"]
+    assert not grouped["flagged"] and abs(grouped["blind_accuracy"] - 0.5) < 0.1
+    write_run(tmp_path / "by_record", rows)
+    assert audit(tmp_path / "by_record")["cells"]["toy/judge"]["blind_accuracy"] > 0.7
+
+
+def test_a_leak_across_objects_is_flagged_with_objects_named(tmp_path):
+    """Grouping by objects does not hide what the text gives away across them."""
+    rng = np.random.default_rng(8)
+    rows = judge_rows(rng, leak=True)
+    objects = [(f"scene{i % 7}", (i % 40, 100 + i % 40)) for i in range(len(rows))]
+    write_run(tmp_path, rows, objects=objects)
+    cell = audit(tmp_path)["cells"]["toy/judge"]
+    assert cell["flagged"] and cell["blind_accuracy"] > 0.65
