@@ -31,7 +31,7 @@ def inclusion_weights(odds: np.ndarray, k: int) -> np.ndarray:
     weights = np.full(p.size, np.inf)
     free = np.flatnonzero(~always)
     size = k - int(always.sum())
-    if size <= 0:
+    if size <= 0 or free.size == 0:  # a pool of k answers or fewer: every one is in every set
         return weights
     w = target[free] / (1.0 - target[free])
     for _ in range(ITERATIONS):

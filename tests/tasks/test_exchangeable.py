@@ -48,3 +48,17 @@ def test_others_follow_the_design_given_the_truth():
         others = tuple(i for i in s if i != truth)
         assert seen[others] / draws == pytest.approx(prob / total, abs=0.015)
     assert all(truth not in s and len(set(s)) == k - 1 for s in seen)
+
+
+@pytest.mark.parametrize("answers", [1, 2, 3, 4])
+def test_a_pool_of_at_most_k_answers_offers_every_other_one(answers):
+    """A scene whose clips show only a few motions (a dense capture: a few frames apart the camera
+    hardly moves) gives a pool no larger than the set: every answer is in every set, and the
+    others of a truth are all the rest, fewer than k - 1 when the pool has fewer."""
+    k = 4
+    pool = ExchangeablePool(np.arange(1.0, answers + 1), k)
+    assert np.isinf(pool.weights).all()
+    rng = np.random.default_rng(0)
+    for truth in range(answers):
+        assert sorted(pool.others(truth, rng)) == [i for i in range(answers) if i != truth]
+    assert sorted(pool.others(None, rng)) == list(range(min(answers, k - 1)))
