@@ -39,6 +39,8 @@ def generate(
     specs: list[Path] = typer.Option([], help="Extra folder of task specs (repeatable)."),
     templates: list[Path] = typer.Option([], help="Extra folder of templates (repeatable)."),
     limit: Optional[int] = typer.Option(None, help="Process at most this many scenes."),
+    frame_stride: int = typer.Option(1, min=1, help="Keep every Nth frame of each scene: thins a dense capture "
+                                                    "(ScanNet exported at every frame) to keyframes."),
 ) -> None:
     """Generate QA shards and a manifest."""
     from qagen.pipeline.mix import load_mix
@@ -46,7 +48,7 @@ def generate(
 
     try:
         plan = plan_from_options(tasks, qa_format, format, out, seed, load_mix(mix), device, resume, strip_meta,
-                                 sharegpt_style, specs, templates, burn_markers)
+                                 sharegpt_style, specs, templates, burn_markers, frame_stride)
         manifest = generate_dataset(plan, data, loader, workers=workers, executor=executor, address=address,
                                     gpus_per_scene=gpus_per_scene, scene_limit=limit)
     except QagenError as exc:

@@ -114,6 +114,7 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
         "formats": list(plan.formats),
         "writers": list(plan.writers),
         "burn_markers": plan.burn_markers,
+        "frame_stride": plan.frame_stride,
         "mix": plan.mix.model_dump(),
         "scale": plan.scale,
     }
@@ -131,9 +132,12 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
 def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], writers: str | Sequence[str],
                       out: Path, seed: int, mix, device: str, resume: bool, strip_meta: bool,
                       sharegpt_style: str, extra_specs: Sequence[Path] = (),
-                      extra_templates: Sequence[Path] = (), burn_markers: bool = False) -> RunPlan:
+                      extra_templates: Sequence[Path] = (), burn_markers: bool = False,
+                      frame_stride: int = 1) -> RunPlan:
     from qagen.specs.schema import FORMATS
 
+    if frame_stride < 1:
+        raise QagenError(f"--frame-stride must be a positive integer, not {frame_stride}")
     extra = (tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
     specs = tuple(catalogue_mod.load(*extra, tasks=()).select(tasks))
     catalogue_mod.load(*extra, tasks=tuple(s.name for s in specs))  # their templates exist and compile
@@ -143,7 +147,7 @@ def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], 
         tasks=specs, formats=tuple(fmt_list), writers=tuple(writer_list), out=Path(out), seed=seed, mix=mix,
         device=device, resume=resume, strip_meta=strip_meta, sharegpt_style=sharegpt_style,
         extra_specs=tuple(map(Path, extra_specs)), extra_templates=tuple(map(Path, extra_templates)),
-        burn_markers=burn_markers,
+        burn_markers=burn_markers, frame_stride=frame_stride,
     )
 
 

@@ -152,7 +152,7 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     done = report_path(plan.out, pointer_key(pointer))
     if plan.resume and done.exists():
         return read_report(done)
-    scene = load_scene(pointer.path, loader=pointer.loader)
+    scene = load_scene(pointer.path, loader=pointer.loader).every(plan.frame_stride)
     index = SceneIndex.build(scene, device=plan.device) if needs_index(plan) and scene.frames else None
     split = output_split(plan, scene.id)
     report = SceneReport(scene=scene.id, source=scene.source, split=split, skipped_frames=dict(scene.skipped_frames),

@@ -6,7 +6,7 @@ pixels of the image they belong to. Loaders convert into these; nothing downstre
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Optional
@@ -126,6 +126,14 @@ class Scene:
 
     def object(self, object_id: int) -> SceneObject:
         return self._objects_by_id[object_id]
+
+    def every(self, stride: int) -> "Scene":
+        """The scene with every `stride`-th frame, the first kept: a dense capture (ScanNet exported
+        at every frame) thinned to keyframes, between which the camera moves enough for frame gaps
+        to mean what the tasks expect. Frames keep their indices, so records name the originals."""
+        if stride < 1:
+            raise ValueError(f"frame stride must be a positive integer, not {stride}")
+        return self if stride == 1 else replace(self, frames=self.frames[::stride])
 
     @cached_property
     def _objects_by_id(self) -> dict[int, SceneObject]:

@@ -123,3 +123,25 @@ def test_ray_executor_writes_the_same_bytes_as_the_local_one(pipeline_root, tmp_
 
 def shard_bytes(out: Path) -> dict[str, bytes]:
     return {name: data for name, data in tree_bytes(out).items() if name.endswith(".jsonl")}
+
+
+def test_frame_stride_keeps_every_nth_frame_and_names_the_originals(pipeline_root, tmp_path):
+    """--frame-stride 3 asks only of frames 0, 3, 6, ... (their own indices in the records), the
+    result equals the API's on a scene thinned by Scene.every, and the manifest says so."""
+    import qagen
+
+    out = tmp_path / "out"
+    generate("--data", str(pipeline_root), "--tasks", SOME_TASKS, "--out", str(out), "--frame-stride", "3")
+    lines = [json.loads(l) for p in sorted((out / "internvl").rglob("*.jsonl")) for l in p.read_text().splitlines()]
+    frames = {f for line in lines for f in line["meta"]["frames"]}
+    assert frames and all(f % 3 == 0 for f in frames) and len(frames) > 1
+    assert json.loads((out / "manifest.json").read_text())["config"]["frame_stride"] == 3
+    scene = qagen.load(pipeline_root / "room_0003")
+    assert [f.index for f in scene.every(3).frames] == [f.index for f in scene.frames][::3]
+    api = [json.loads(json.dumps(qa.meta)) for qa in qagen.generate(scene, tasks=SOME_TASKS.split(","), frame_stride=3)]
+    assert api == [line["meta"] for line in lines if line["meta"]["scene"] == "room_0003"]
+
+
+def test_a_frame_stride_below_one_is_a_clear_error(pipeline_root, tmp_path):
+    result = runner.invoke(app, ["generate", "--data", str(pipeline_root), "--frame-stride", "0", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "frame-stride" in result.output
