@@ -35,10 +35,16 @@ class Candidate:
     extra: dict = field(default_factory=dict)  # sampler choices the answer needs (e.g. a label)
 
     def object_id(self, role: str) -> int:
-        return next(oid for r, oid, _ in self.roles if r == role)
+        for r, object_id, _ in self.roles:  # a loop, not next(generator): called ~10,000 times a scene
+            if r == role:
+                return object_id
+        raise KeyError(f"no role {role!r} in the candidate")
 
     def image_of(self, role: str) -> Optional[int]:
-        return next(img for r, _, img in self.roles if r == role)
+        for r, _, image in self.roles:
+            if r == role:
+                return image
+        raise KeyError(f"no role {role!r} in the candidate")
 
 
 @dataclass
@@ -142,8 +148,11 @@ class TaskContext:
     def per_visibility(self, name: str) -> dict:
         """A per-scene memo for what depends on the spec's visibility filters alone, shared by
         the tasks whose filters agree (most do): per-frame tables are built once, not per task."""
-        f = self.spec.filters
-        return self.scene_memo.setdefault((name, f.min_pixels, f.max_truncation), {})
+        memo = self.cache.get(("per_visibility", name))
+        if memo is None:
+            f = self.spec.filters
+            memo = self.cache["per_visibility", name] = self.scene_memo.setdefault((name, f.min_pixels, f.max_truncation), {})
+        return memo
 
     def visible_objects(self, frame_pos: int) -> np.ndarray:
         """Ids of the objects visible in a frame under the spec's filters (memoised, read-only)."""
