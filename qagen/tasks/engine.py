@@ -72,12 +72,19 @@ class Balancer:
         """Why `accept` would turn the answer away now ("balance", "label_predicts_answer"), or None."""
         key = solved.balance_key
         if self.keys and key is not None:
-            expected = set(solved.balance_values) | set(self.counts) | {key}
-            if self.counts[key] > min(self.counts[k] for k in expected) + self.slack:
+            have = self.counts[key]
+            if have > self.slack and have > self._rarest(solved.balance_values) + self.slack:
                 return "balance"
         if solved.label_odds is not None and self.labels.refuses(*solved.label_odds):
             return "label_predicts_answer"
         return None
+
+    def _rarest(self, expected: tuple[str, ...]) -> int:
+        """How often the rarest key has been taken, among those expected and those taken (0 while
+        one expected is not yet taken); taken keys are in `counts`, every count at least 1."""
+        if any(k not in self.counts for k in expected):
+            return 0
+        return min(self.counts.values())
 
     def accept(self, solved: Solved) -> None:
         if self.keys and solved.balance_key is not None:
