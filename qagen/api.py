@@ -31,11 +31,11 @@ def _as_scenes(scenes: Union[SceneLike, Iterable[SceneLike]], loader: str) -> It
 
 def generate(scenes: Union[SceneLike, Iterable[SceneLike]], tasks: Union[str, Sequence[str]] = "all",
              formats: Union[str, Sequence[str]] = "all", seed: int = 0, mix: Optional[Mix] = None,
-             device: str = "auto", loader: str = "native", frame_stride: int = 1) -> Iterator[QA]:
+             device: str = "auto", loader: str = "native", frame_stride: int | str = "auto") -> Iterator[QA]:
     """Yield QA records for the scenes, exactly as `qagen generate` would write them."""
     plan = plan_from_options(tasks, formats, "all", Path("."), seed, mix or Mix(), device, False, False, "sharegpt",
                              frame_stride=frame_stride)
-    for scene in (s.every(frame_stride) for s in _as_scenes(scenes, loader)):
+    for scene, _ in (s.keyframes(plan.frame_stride) for s in _as_scenes(scenes, loader)):
         index = SceneIndex.build(scene, device=device) if needs_index(plan) and scene.frames else None
         yield from scene_records(scene, index, plan, SceneReport(scene=scene.id, source=scene.source))
 

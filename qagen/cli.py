@@ -39,8 +39,9 @@ def generate(
     specs: list[Path] = typer.Option([], help="Extra folder of task specs (repeatable)."),
     templates: list[Path] = typer.Option([], help="Extra folder of templates (repeatable)."),
     limit: Optional[int] = typer.Option(None, help="Process at most this many scenes."),
-    frame_stride: int = typer.Option(1, min=1, help="Keep every Nth frame of each scene: thins a dense capture "
-                                                    "(ScanNet exported at every frame) to keyframes."),
+    frame_stride: str = typer.Option("auto", help="Keep every Nth frame of each scene, or auto: thin a dense capture "
+                                                  "(ScanNet exported at every frame) to keyframes about 5 cm or 5 "
+                                                  "degrees apart; sparser captures keep every frame."),
 ) -> None:
     """Generate QA shards and a manifest."""
     from qagen.pipeline.mix import load_mix

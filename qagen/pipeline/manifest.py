@@ -74,7 +74,8 @@ def build_manifest(plan: RunPlan, reports: Iterable[SceneReport], spec_files: di
         "capability_gaps": gaps,
         "skipped_frames": skipped,
         "load_warnings": warnings,
-        "scenes": [{"scene": r.scene, "source": r.source, "split": r.split, "shards": r.shards} for r in reports],
+        "scenes": [{"scene": r.scene, "source": r.source, "split": r.split, "shards": r.shards,
+                    "frame_stride": r.frame_stride} for r in reports],
     }
 
 

@@ -34,7 +34,7 @@ class RunPlan:
     strip_meta: bool = False
     sharegpt_style: str = "sharegpt"
     burn_markers: bool = False  # draw markers into copies of the images (writers.burn)
-    frame_stride: int = 1  # keep every n-th frame of each scene (Scene.every)
+    frame_stride: int | str = "auto"  # keep every n-th frame of each scene; "auto": Scene.keyframes
     extra_specs: tuple[Path, ...] = ()
     extra_templates: tuple[Path, ...] = ()
 

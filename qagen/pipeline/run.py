@@ -133,11 +133,10 @@ def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], 
                       out: Path, seed: int, mix, device: str, resume: bool, strip_meta: bool,
                       sharegpt_style: str, extra_specs: Sequence[Path] = (),
                       extra_templates: Sequence[Path] = (), burn_markers: bool = False,
-                      frame_stride: int = 1) -> RunPlan:
+                      frame_stride: int | str = "auto") -> RunPlan:
     from qagen.specs.schema import FORMATS
 
-    if frame_stride < 1:
-        raise QagenError(f"--frame-stride must be a positive integer, not {frame_stride}")
+    frame_stride = _stride(frame_stride)
     extra = (tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
     specs = tuple(catalogue_mod.load(*extra, tasks=()).select(tasks))
     catalogue_mod.load(*extra, tasks=tuple(s.name for s in specs))  # their templates exist and compile
@@ -149,6 +148,19 @@ def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], 
         extra_specs=tuple(map(Path, extra_specs)), extra_templates=tuple(map(Path, extra_templates)),
         burn_markers=burn_markers, frame_stride=frame_stride,
     )
+
+
+def _stride(value: int | str) -> int | str:
+    """A frame stride from the command line: "auto" or a positive integer."""
+    if value == "auto":
+        return value
+    try:
+        stride = int(value)
+    except (TypeError, ValueError):
+        stride = 0
+    if stride < 1 or str(value).strip() != str(stride):
+        raise QagenError(f"--frame-stride must be auto or a positive integer, not {value!r}")
+    return stride
 
 
 def writer_names(value: str | Sequence[str]) -> list[str]:

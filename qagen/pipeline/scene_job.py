@@ -47,6 +47,7 @@ class SceneReport:
     shard_lines: dict[str, int] = field(default_factory=dict)  # writer -> lines written
     shard_columns: dict[str, list[str]] = field(default_factory=dict)  # writer -> top-level keys of its lines
     resumed: bool = False
+    frame_stride: int = 1  # the scene's frames kept: every n-th (plan.frame_stride, resolved)
 
 
 def capabilities(scene: Scene, index: SceneIndex | None) -> frozenset[str]:
@@ -152,11 +153,11 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     done = report_path(plan.out, pointer_key(pointer))
     if plan.resume and done.exists():
         return read_report(done)
-    scene = load_scene(pointer.path, loader=pointer.loader).every(plan.frame_stride)
+    scene, stride = load_scene(pointer.path, loader=pointer.loader).keyframes(plan.frame_stride)
     index = SceneIndex.build(scene, device=plan.device) if needs_index(plan) and scene.frames else None
     split = output_split(plan, scene.id)
     report = SceneReport(scene=scene.id, source=scene.source, split=split, skipped_frames=dict(scene.skipped_frames),
-                         load_warnings=dict(scene.load_warnings))
+                         load_warnings=dict(scene.load_warnings), frame_stride=stride)
     root = scene.root.parent
     out = plan.out / split if split else plan.out
     writers = [make_writer(name, root, plan.strip_meta, plan.sharegpt_style) for name in plan.writers]

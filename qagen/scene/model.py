@@ -13,6 +13,8 @@ from typing import Optional
 
 import numpy as np
 
+from qagen.scene.keyframes import keyframe_stride
+
 CAPABILITIES = ("frames", "poses", "depth", "instances", "labels", "boxes", "metric", "room")
 
 
@@ -134,6 +136,13 @@ class Scene:
         if stride < 1:
             raise ValueError(f"frame stride must be a positive integer, not {stride}")
         return self if stride == 1 else replace(self, frames=self.frames[::stride])
+
+    def keyframes(self, stride: int | str = "auto") -> tuple["Scene", int]:
+        """The scene thinned by `stride`, or with "auto" by the stride qagen.scene.keyframes
+        chooses from its poses; and the stride used."""
+        if stride == "auto":
+            stride = keyframe_stride(np.stack([f.c2w for f in self.frames]), self.metric) if self.frames else 1
+        return self.every(int(stride)), int(stride)
 
     @cached_property
     def _objects_by_id(self) -> dict[int, SceneObject]:

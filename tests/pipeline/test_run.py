@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from qagen.cli import app
@@ -54,6 +55,8 @@ def test_manifest_counts_match_the_shards(pipeline_root, tmp_path):
     from_manifest = {(t, f): sum(s.values()) for t, per in manifest["counts"].items() for f, s in per.items()}
     assert {k: v for k, v in from_manifest.items() if v} == counted
     assert manifest["totals"]["records"] == len(lines) and manifest["totals"]["scenes"] == 2
+    # keyframes by default: these walks are sparse already, so every frame is kept
+    assert manifest["config"]["frame_stride"] == "auto" and [s["frame_stride"] for s in manifest["scenes"]] == [1, 1]
     for task, per in manifest["requested"].items():
         for fmt, per_source in per.items():
             for source, n in per_source.items():
@@ -135,13 +138,15 @@ def test_frame_stride_keeps_every_nth_frame_and_names_the_originals(pipeline_roo
     lines = [json.loads(l) for p in sorted((out / "internvl").rglob("*.jsonl")) for l in p.read_text().splitlines()]
     frames = {f for line in lines for f in line["meta"]["frames"]}
     assert frames and all(f % 3 == 0 for f in frames) and len(frames) > 1
-    assert json.loads((out / "manifest.json").read_text())["config"]["frame_stride"] == 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["frame_stride"] == 3 and {s["frame_stride"] for s in manifest["scenes"]} == {3}
     scene = qagen.load(pipeline_root / "room_0003")
     assert [f.index for f in scene.every(3).frames] == [f.index for f in scene.frames][::3]
     api = [json.loads(json.dumps(qa.meta)) for qa in qagen.generate(scene, tasks=SOME_TASKS.split(","), frame_stride=3)]
     assert api == [line["meta"] for line in lines if line["meta"]["scene"] == "room_0003"]
 
 
-def test_a_frame_stride_below_one_is_a_clear_error(pipeline_root, tmp_path):
-    result = runner.invoke(app, ["generate", "--data", str(pipeline_root), "--frame-stride", "0", "--out", str(tmp_path)])
-    assert result.exit_code == 2 and "frame-stride" in result.output
+@pytest.mark.parametrize("stride", ["0", "-2", "2.5", "every"])
+def test_a_frame_stride_other_than_auto_or_a_positive_integer_is_a_clear_error(pipeline_root, tmp_path, stride):
+    result = runner.invoke(app, ["generate", "--data", str(pipeline_root), f"--frame-stride={stride}", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--frame-stride must be auto or a positive integer" in result.output
