@@ -53,7 +53,8 @@ def run_child(args: argparse.Namespace) -> dict:
 def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     """Seconds per stage for every scene, each the best of `repeats` (the machine is shared and
     noisy), after one warm-up pass over the first scene that pays the once-per-process costs (JIT
-    compilation, template compilation, file cache). Per scene: load, lift (SceneIndex.build,
+    compilation, template compilation, file cache). Scenes are thinned to keyframes as a run thins
+    them (`frame_stride`, 1 for the demo's walks). Per scene: load, lift (SceneIndex.build,
     depth and mask decoding included), sample + render (every QA of the plan), encode + validate
     for two writers; the ratio the issue asks about, sample + render over lift, both as measured (lifting
     on every core, sampling on one) and with lifting on one core too (as each scene gets in a run with
@@ -71,7 +72,7 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     plan = plan_from_options(tasks, "all", "all", Path("."), 0, Mix(), device, False, False, "sharegpt")
     writers = [make_writer(n, data) for n in ("sharegpt", "internvl")]
     paths = discover_scenes(data, "native")
-    warm = load_scene(paths[0])
+    warm = load_scene(paths[0]).keyframes(plan.frame_stride)[0]
     list(scene_records(warm, SceneIndex.build(warm, device=device), plan, SceneReport(warm.id, warm.source)))
 
     def best(work) -> tuple[float, object]:
@@ -85,7 +86,7 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
 
     rows = []
     for path in paths:
-        load_s, scene = best(lambda: load_scene(path))
+        load_s, (scene, stride) = best(lambda: load_scene(path).keyframes(plan.frame_stride))  # as a run thins it
         lift_s, index = best(lambda: SceneIndex.build(scene, device=device))
         lift_one_core_s = one_core(lambda: best(lambda: SceneIndex.build(scene, device=device, workers=1))[0]) \
             if on_cpu else None
@@ -93,7 +94,7 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
                                                                                 SceneReport(scene.id, scene.source))))
         encode_s, _ = best(lambda: [w.validate(w.encode(qa), qa) for qa in records for w in writers])
         rows.append({
-            "scene": scene.id, "frames": len(scene.frames), "qa": len(records),
+            "scene": scene.id, "frames": len(scene.frames), "frame_stride": stride, "qa": len(records),
             "qa_per_frame": round(len(records) / len(scene.frames), 1),
             "load_s": round(load_s, 4), "lift_s": round(lift_s, 4), "sample_render_s": round(sample_s, 4),
             "encode_validate_s": round(encode_s, 4),
