@@ -110,13 +110,16 @@ class TaskContext:
 
     def apart_from(self, object_id: int) -> frozenset[int]:
         """Ids of the objects whose box centres are at least filters.min_separation_m from this
-        one's (memoised per task; an object without a box is apart from none)."""
-        apart = self.cache.get("apart_from")
+        one's (memoised per scene and separation, which most tasks share; an object without a box
+        is apart from none)."""
+        need = self.spec.filters.min_separation_m
+        apart = self.scene_memo.get(("apart_from", need))
         if apart is None:
             ids = np.array(list(self.index.boxes), dtype=np.int64)
             centres = np.array([self.index.boxes[i].center for i in ids.tolist()], dtype=float).reshape(-1, 3)
-            far = np.linalg.norm(centres[:, None] - centres[None], axis=-1) >= self.spec.filters.min_separation_m
-            apart = self.cache["apart_from"] = {i: frozenset(ids[row].tolist()) for i, row in zip(ids.tolist(), far)}
+            far = np.linalg.norm(centres[:, None] - centres[None], axis=-1) >= need
+            apart = self.scene_memo["apart_from", need] = {i: frozenset(ids[row].tolist())
+                                                           for i, row in zip(ids.tolist(), far)}
         return apart.get(object_id, frozenset())
 
     def remembered(self, key: Any, compute: Callable[[], Any]) -> Any:
@@ -151,7 +154,8 @@ class TaskContext:
         memo = self.cache.get(("per_visibility", name))
         if memo is None:
             f = self.spec.filters
-            memo = self.cache["per_visibility", name] = self.scene_memo.setdefault((name, f.min_pixels, f.max_truncation), {})
+            key = (name, f.min_pixels, f.max_truncation)
+            memo = self.cache["per_visibility", name] = self.scene_memo.setdefault(key, {})
         return memo
 
     def visible_objects(self, frame_pos: int) -> np.ndarray:

@@ -156,7 +156,7 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
     tried: set = set()  # candidates drawn
     facts: list[Fact] = []
     repeats = 0  # candidates in a row that were drawn before
-    limit, asked = ctx.spec.max_same_objects, Counter()  # facts made per set of objects
+    limit, asked = ctx.spec.max_same_objects, Counter()  # facts made per set of objects (all under None without a limit)
     for _ in range(ATTEMPTS_PER_FACT * n):
         if len(facts) >= n or repeats >= EXHAUSTED_AFTER:
             break
@@ -169,8 +169,8 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
             continue
         cand_extra = repr(cand.extra)
         drawn = (cand.frames, cand.roles, cand.media, cand_extra)
-        objects = frozenset(object_id for _, object_id, _ in cand.roles)
-        if limit is not None and asked[objects] >= limit:
+        objects = None if limit is None else frozenset(object_id for _, object_id, _ in cand.roles)
+        if objects is not None and asked[objects] >= limit:
             ctx.rejections["objects_asked_already"] += 1
             repeats += 1  # nothing new: like a candidate drawn before
             continue
