@@ -256,27 +256,30 @@ def validate_ids(ids, n_objects: int) -> None:
 
 
 def finish(raw: RawStats, batch: LiftBatch) -> FrameObjectStats:
-    """Shared last step: undefined cells to NaN / -1, centroids, marker pixel from the raw reductions."""
-    _, _, W = batch.shape
-    has = raw.pixels > 0
-    has_valid = raw.valid_pixels > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centroid = raw.sums / raw.valid_pixels[..., None]
-    centre_px = batch.centre_q // SUBPIXELS
-    nearest_px = np.stack([raw.nearest % W, raw.nearest // W], axis=-1)
-    marker_px = np.where(raw.centre_hit[..., None], centre_px, nearest_px)
-    placeable = (has & batch.centre_ok)[..., None]
-    return FrameObjectStats(
+    """Shared last step: undefined cells to NaN / -1, centroids, marker pixel from the raw reductions.
+
+    One compiled pass over the cells: as a dozen whole-array numpy steps it took about 2.5 ms per
+    1,024 frames, an eighth of the Triton path's time."""
+    from qagen.geometry.lifting_numba import finish_kernel
+
+    B, O = raw.pixels.shape
+    out = FrameObjectStats(
         pixels=raw.pixels.astype(np.int64),
         valid_pixels=raw.valid_pixels.astype(np.int64),
-        bbox=np.where(has[..., None], raw.bbox, -1).astype(np.int32),
-        centroid=np.where(has_valid[..., None], centroid, np.nan),
-        pmin=np.where(has_valid[..., None], raw.pmin, np.nan).astype(np.float64),
-        pmax=np.where(has_valid[..., None], raw.pmax, np.nan).astype(np.float64),
-        depth_median=np.where(has_valid, raw.depth_median, np.nan).astype(np.float64),
-        marker_xy=np.where(placeable, marker_px + 0.5, np.nan).astype(np.float32),
-        centre_on_mask=raw.centre_hit & has & batch.centre_ok,
+        bbox=np.empty((B, O, 4), np.int32),
+        centroid=np.empty((B, O, 3)),
+        pmin=np.empty((B, O, 3)),
+        pmax=np.empty((B, O, 3)),
+        depth_median=np.empty((B, O)),
+        marker_xy=np.empty((B, O, 2), np.float32),
+        centre_on_mask=np.empty((B, O), bool),
     )
+    finish_kernel(
+        raw.pixels, raw.valid_pixels, raw.bbox, raw.sums, raw.pmin, raw.pmax, raw.depth_median, raw.nearest,
+        raw.centre_hit, batch.centre_q, batch.centre_ok, batch.shape[2],
+        out.bbox, out.centroid, out.pmin, out.pmax, out.depth_median, out.marker_xy, out.centre_on_mask,
+    )  # fmt: skip
+    return out
 
 
 def extent_histograms(depth, ids, K, c2w, n_objects: int, grid: ExtentGrid, *, device: str = "auto") -> np.ndarray:

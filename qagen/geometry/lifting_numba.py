@@ -54,6 +54,33 @@ def extent_histograms_numba(batch: LiftBatch, grid: ExtentGrid) -> np.ndarray:
     return per_chunk.sum(axis=0)
 
 
+@njit(cache=True, nogil=True)
+def finish_kernel(pixels, valid, bbox, sums, pmin, pmax, median, nearest, hit, centre_q, centre_ok, W,
+                  out_bbox, out_centroid, out_pmin, out_pmax, out_median, out_marker, out_on_mask):  # fmt: skip
+    """`finish`'s pass over the (frame, object) cells (any backend's RawStats)."""
+    B, O = pixels.shape
+    for b in range(B):
+        for o in range(O):
+            has, has_valid = pixels[b, o] > 0, valid[b, o] > 0
+            for k in range(4):
+                out_bbox[b, o, k] = bbox[b, o, k] if has else -1
+            for k in range(3):
+                out_centroid[b, o, k] = sums[b, o, k] / valid[b, o] if has_valid else np.nan
+                out_pmin[b, o, k] = pmin[b, o, k] if has_valid else np.nan
+                out_pmax[b, o, k] = pmax[b, o, k] if has_valid else np.nan
+            out_median[b, o] = median[b, o] if has_valid else np.nan
+            placeable = has and centre_ok[b, o]
+            out_on_mask[b, o] = placeable and hit[b, o]
+            if not placeable:
+                out_marker[b, o, 0] = out_marker[b, o, 1] = np.nan
+            elif hit[b, o]:  # the projected box centre's own pixel
+                out_marker[b, o, 0] = centre_q[b, o, 0] // SUBPIXELS + 0.5
+                out_marker[b, o, 1] = centre_q[b, o, 1] // SUBPIXELS + 0.5
+            else:  # the mask pixel nearest to it
+                out_marker[b, o, 0] = nearest[b, o] % W + 0.5
+                out_marker[b, o, 1] = nearest[b, o] // W + 0.5
+
+
 @njit(parallel=True, cache=True, nogil=True, fastmath=FASTMATH)
 def _lift_kernel(depth, depth_bits, ids, rays, origins, centre_q, centre_ok,
                  pixels, valid, bbox, sums, pmin, pmax, median, nearest, centre_hit, bad_ids):  # fmt: skip
