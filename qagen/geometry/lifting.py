@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from qagen.geometry.projection import backproject_pixels, project_shared_points
+from qagen.geometry.projection import backproject_pixels
 
 MEDIAN_BINS = 2048
 MAX_SIDE = 4096  # mask width and height limit: linear pixel indices must fit PIXEL_BITS
@@ -227,19 +227,18 @@ def prepare_batch(depth, ids, K, c2w, centres) -> LiftBatch:
         raise ValueError(f"K {K.shape} and c2w {c2w.shape} must be ({B}, 3, 3) and ({B}, 4, 4)")
     if not (np.isfinite(K).all() and np.isfinite(c2w).all()):
         raise ValueError("K and c2w must be finite")
-    depth = _as_dtype(depth, "float32")
-    ids = _as_dtype(ids, "int32")
-    uv, z = project_shared_points(centres, K, c2w)
-    ok = np.isfinite(uv).all(axis=-1) & (z > 0)
-    limit = np.array([W, H], dtype=float) + CENTRE_CLAMP_PX
-    uv = np.clip(np.where(ok[..., None], uv, 0.0), -CENTRE_CLAMP_PX, limit)
+    from qagen.geometry.lifting_numba import centre_pixels_kernel
+
+    centre_q = np.empty((B, len(centres), 2), np.int64)
+    centre_ok = np.empty((B, len(centres)), bool)
+    centre_pixels_kernel(centres, K, c2w, W, H, centre_q, centre_ok)  # as numpy steps: ~2 ms per 1,024 frames
     return LiftBatch(
-        depth=depth,
-        ids=ids,
+        depth=_as_dtype(depth, "float32"),
+        ids=_as_dtype(ids, "int32"),
         rays=c2w[:, :3, :3] @ np.linalg.inv(K[:1] if (K == K[:1]).all() else K),  # one camera: one inverse
         origins=c2w[:, :3, 3].copy(),
-        centre_q=np.floor(uv * SUBPIXELS).astype(np.int64),
-        centre_ok=ok,
+        centre_q=centre_q,
+        centre_ok=centre_ok,
     )
 
 

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from qagen.geometry.lifting import SUBPIXELS, ExtentGrid, LiftBatch, RawStats, validate_ids
+from qagen.geometry.lifting import CENTRE_CLAMP_PX, SUBPIXELS, ExtentGrid, LiftBatch, RawStats, validate_ids
 
 # OpenMP first: thread-safe when several threads lift at once, and it spares numba probing (and
 # warning about) an old TBB. Only an order of preference; numba falls back as usual.
@@ -52,6 +52,32 @@ def extent_histograms_numba(batch: LiftBatch, grid: ExtentGrid) -> np.ndarray:
             np.asarray(grid.origin, np.float64), 1.0 / grid.bin_size, per_chunk,
         )  # fmt: skip
     return per_chunk.sum(axis=0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def centre_pixels_kernel(centres, K, c2w, W, H, centre_q, centre_ok):
+    """`prepare_batch`'s projection of every box centre (O, 3) into every frame: its pixel in
+    1/SUBPIXELS steps, clamped to CENTRE_CLAMP_PX around the image, and whether it is known and
+    in front of the camera (NaN centres are not; off-image ones are)."""
+    B, O = centre_ok.shape
+    for b in range(B):
+        r, t, k = c2w[b, :3, :3], c2w[b, :3, 3], K[b]
+        for o in range(O):
+            d0, d1, d2 = centres[o, 0] - t[0], centres[o, 1] - t[1], centres[o, 2] - t[2]
+            x = r[0, 0] * d0 + r[1, 0] * d1 + r[2, 0] * d2  # camera = rotation^T (world - origin)
+            y = r[0, 1] * d0 + r[1, 1] * d1 + r[2, 1] * d2
+            z = r[0, 2] * d0 + r[1, 2] * d1 + r[2, 2] * d2
+            w = k[2, 0] * x + k[2, 1] * y + k[2, 2] * z
+            u = (k[0, 0] * x + k[0, 1] * y + k[0, 2] * z) / w
+            v = (k[1, 0] * x + k[1, 1] * y + k[1, 2] * z) / w
+            ok = z > 0 and np.isfinite(u) and np.isfinite(v)
+            centre_ok[b, o] = ok
+            if not ok:
+                u = v = 0.0
+            u = min(max(u, -CENTRE_CLAMP_PX), W + CENTRE_CLAMP_PX)
+            v = min(max(v, -CENTRE_CLAMP_PX), H + CENTRE_CLAMP_PX)
+            centre_q[b, o, 0] = np.int64(np.floor(u * SUBPIXELS))
+            centre_q[b, o, 1] = np.int64(np.floor(v * SUBPIXELS))
 
 
 @njit(cache=True, nogil=True)

@@ -30,22 +30,6 @@ def project_points(points: np.ndarray, K: np.ndarray, c2w: np.ndarray) -> tuple[
     return uv, z
 
 
-def project_shared_points(points: np.ndarray, K: np.ndarray, c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`project_points` of the same world points (N, 3) into each of B cameras (K (B, 3, 3), c2w
-    (B, 4, 4)): uv (B, N, 2) and camera z (B, N). One matrix product for all cameras, where the
-    broadcast form runs B small ones (lifting projects every box centre into every frame)."""
-    points = np.asarray(points, dtype=float).reshape(-1, 3)
-    rotation, origin = c2w[:, :3, :3], c2w[:, :3, 3]
-    to_pixels = K @ np.swapaxes(rotation, -1, -2)  # (B, 3, 3): world direction -> homogeneous pixel
-    offset = (to_pixels @ origin[..., None])[..., 0]  # (B, 3)
-    B, N = len(K), len(points)
-    uvw = (points @ to_pixels.transpose(2, 0, 1).reshape(3, -1)).reshape(N, B, 3).transpose(1, 0, 2) - offset[:, None]
-    z = points @ rotation[:, :, 2].T - np.einsum("bi,bi->b", rotation[:, :, 2], origin)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        uv = uvw[..., :2] / uvw[..., 2:3]
-    return uv, z.T
-
-
 def backproject_pixels(
     cols: np.ndarray, rows: np.ndarray, depth: np.ndarray, K: np.ndarray, c2w: np.ndarray
 ) -> np.ndarray:
