@@ -36,6 +36,7 @@ class ViewTable:
     lo: np.ndarray  # (F, O, 3) world minimum of the lifted points (NaN where none)
     hi: np.ndarray  # (F, O, 3) world maximum
     _overlaps: dict = field(default_factory=dict, repr=False)  # view -> overlap row, shared per scene
+    _overlap_lists: dict = field(default_factory=dict, repr=False)  # view -> overlap row as a list, per table
     _columns: dict = field(default_factory=dict, repr=False)  # view -> visible columns
     _ids: dict = field(default_factory=dict, repr=False)  # view -> visible object ids
     _bands: dict = field(default_factory=dict, repr=False)  # (view, low, high) -> views in the band
@@ -76,6 +77,14 @@ class ViewTable:
             self._overlaps[view] = view_overlap(self.pixels, self.lo, self.hi, view)
         return self._overlaps[view]
 
+    def overlap_list(self, view: int) -> list[float]:
+        """overlap(view) as a Python list (memoised per view): pick_views reads it one view at a
+        time, thousands of times per scene, where indexing an array costs more than the test."""
+        row = self._overlap_lists.get(view)
+        if row is None:
+            row = self._overlap_lists[view] = self.overlap(view).tolist()
+        return row
+
     def object_overlap(self, view_a: int, view_b: np.ndarray) -> np.ndarray:
         """(len(view_b), O): share of each object's points seen in both view_a and each of view_b
         (the smaller of the two directions; 0 where it is missing from either)."""
@@ -103,8 +112,13 @@ class ViewTable:
         """Ids of the objects visible in a view, ascending (memoised per view)."""
         ids = self._ids.get(view)
         if ids is None:
-            ids = self._ids[view] = tuple(self.objects[list(self.visible_columns(view))].tolist())
+            ids = self._ids[view] = tuple(self.object_ids[col] for col in self.visible_columns(view))
         return ids
+
+    @functools.cached_property
+    def object_ids(self) -> list[int]:
+        """The object ids as Python ints, by column."""
+        return self.objects.tolist()
 
     @functools.cached_property
     def shows_objects(self) -> np.ndarray:
@@ -133,11 +147,11 @@ def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overla
     pool = table.band(first, low, high)
     wanted = int(ctx.rng.integers(images[0], images[1] + 1))
     chosen = [first]
-    for view in ctx.rng.permutation(pool):
+    for view in ctx.rng.permutation(pool).tolist():
         if len(chosen) == wanted:
             break
-        if all(table.overlap(other)[view] <= high for other in chosen[1:]):
-            chosen.append(int(view))
+        if all(table.overlap_list(other)[view] <= high for other in chosen[1:]):
+            chosen.append(view)
     if len(chosen) < images[0]:
         raise Reject("too_few_views_in_overlap_band")
     return chosen
@@ -166,20 +180,21 @@ def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Se
     uses = [0] * len(views)
     shown = [table.visible_columns(view) for view in views]
     picked: dict[str, tuple[int, int]] = {}
-    for r in ctx.rng.permutation(len(roles)):
+    for r in ctx.rng.permutation(len(roles)).tolist():
         role = roles[r]
-        options = [(image, col) for image, cols in enumerate(shown) if image or role not in off_first
-                   for col in cols if col in allowed]  # image by image, columns ascending
-        if spread and options:
-            least = min(uses[image] for image, _ in options)
-            options = [option for option in options if uses[option[0]] == least]
+        free = [(image, [col for col in cols if col in allowed]) for image, cols in enumerate(shown)
+                if image or role not in off_first]  # image by image, columns ascending
+        if spread:
+            least = min((uses[image] for image, cols in free if cols), default=None)
+            free = [(image, cols) for image, cols in free if uses[image] == least]
+        options = [(image, col) for image, cols in free for col in cols]
         if not options:
             raise Reject("too_few_objects_in_views")
         image, col = options[int(ctx.rng.integers(len(options)))]
         uses[image] += 1
         allowed &= apart[col]
         allowed.discard(col)
-        picked[role] = (int(table.objects[col]), image)
+        picked[role] = (table.object_ids[col], image)
     if spread and sum(1 for n in uses if n) < min(len(roles), len(views)):
         raise Reject("markers_not_on_different_images")
     return tuple((role, *picked[role]) for role in roles)
