@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from qagen.geometry.covisibility import extent_shares, view_overlap
+from qagen.geometry.covisibility import mutual_shares, view_overlap
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
@@ -88,9 +88,7 @@ class ViewTable:
     def object_overlap(self, view_a: int, view_b: np.ndarray) -> np.ndarray:
         """(len(view_b), O): share of each object's points seen in both view_a and each of view_b
         (the smaller of the two directions; 0 where it is missing from either)."""
-        lo_a, hi_a = self.lo[view_a][None], self.hi[view_a][None]
-        lo_b, hi_b = self.lo[view_b], self.hi[view_b]
-        return np.minimum(extent_shares(lo_a, hi_a, lo_b, hi_b), extent_shares(lo_b, hi_b, lo_a, hi_a))
+        return mutual_shares(self.lo[view_a][None], self.hi[view_a][None], self.lo[view_b], self.hi[view_b])
 
     def band(self, view: int, low: float, high: float) -> np.ndarray:
         """The other views that show a visible object and share low..high with `view` (memoised)."""
