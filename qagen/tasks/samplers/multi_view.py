@@ -36,7 +36,7 @@ class ViewTable:
     lo: np.ndarray  # (F, O, 3) world minimum of the lifted points (NaN where none)
     hi: np.ndarray  # (F, O, 3) world maximum
     _overlaps: dict = field(default_factory=dict, repr=False)  # view -> overlap row, shared per scene
-    _overlap_lists: dict = field(default_factory=dict, repr=False)  # view -> overlap row as a list, per table
+    _crowding: dict = field(default_factory=dict, repr=False)  # (view, high) -> views sharing more
     _columns: dict = field(default_factory=dict, repr=False)  # view -> visible columns
     _ids: dict = field(default_factory=dict, repr=False)  # view -> visible object ids
     _bands: dict = field(default_factory=dict, repr=False)  # (view, low, high) -> views in the band
@@ -77,13 +77,14 @@ class ViewTable:
             self._overlaps[view] = view_overlap(self.pixels, self.lo, self.hi, view)
         return self._overlaps[view]
 
-    def overlap_list(self, view: int) -> list[float]:
-        """overlap(view) as a Python list (memoised per view): pick_views reads it one view at a
-        time, thousands of times per scene, where indexing an array costs more than the test."""
-        row = self._overlap_lists.get(view)
-        if row is None:
-            row = self._overlap_lists[view] = self.overlap(view).tolist()
-        return row
+    def crowded_by(self, view: int, high: float) -> frozenset[int]:
+        """The views that share more than `high` with `view` (memoised): pick_views tests its
+        candidates against them thousands of times per scene, a set lookup each."""
+        key = (view, high)
+        crowded = self._crowding.get(key)
+        if crowded is None:
+            crowded = self._crowding[key] = frozenset(np.flatnonzero(~(self.overlap(view) <= high)).tolist())
+        return crowded
 
     def object_overlap(self, view_a: int, view_b: np.ndarray) -> np.ndarray:
         """(len(view_b), O): share of each object's points seen in both view_a and each of view_b
@@ -144,12 +145,13 @@ def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overla
     first = first_view(ctx, table)
     pool = table.band(first, low, high)
     wanted = int(ctx.rng.integers(images[0], images[1] + 1))
-    chosen = [first]
+    chosen, crowded = [first], set()  # crowded: views sharing more than `high` with an extra view
     for view in ctx.rng.permutation(pool).tolist():
         if len(chosen) == wanted:
             break
-        if all(table.overlap_list(other)[view] <= high for other in chosen[1:]):
+        if view not in crowded:
             chosen.append(view)
+            crowded |= table.crowded_by(view, high)
     if len(chosen) < images[0]:
         raise Reject("too_few_views_in_overlap_band")
     return chosen
@@ -232,12 +234,11 @@ def _matching_pairs(ctx: TaskContext, table: ViewTable, first: int, overlap: Seq
                     object_overlap: Sequence[float], prefer_repeated_labels: bool) -> tuple[np.ndarray, np.ndarray]:
     """The second views in the overlap band of `first`, and the (second view, object column)
     pairs matching_views draws from."""
-    row = table.overlap(first)
-    seconds = np.flatnonzero((row >= overlap[0]) & (row <= overlap[1]))
-    seconds = seconds[seconds != first]
-    shared = table.visible[first][None] & table.visible[seconds]
-    own = table.object_overlap(first, seconds)
-    pairs = np.argwhere(shared & (own >= object_overlap[0]) & (own <= object_overlap[1]))
+    bands = ctx.per_visibility("matching_bands")  # per scene: the tasks that agree on the bands share it
+    key = (first, tuple(overlap), tuple(object_overlap))
+    if key not in bands:
+        bands[key] = _pairs_in_bands(table, first, overlap, object_overlap)
+    seconds, pairs = bands[key]
     if prefer_repeated_labels and pairs.size:
         repeated = _repeated_labels(ctx, table)[seconds[pairs[:, 0]], pairs[:, 1]]
         if repeated.any():
@@ -245,10 +246,24 @@ def _matching_pairs(ctx: TaskContext, table: ViewTable, first: int, overlap: Seq
     return seconds, pairs
 
 
+def _pairs_in_bands(table: ViewTable, first: int, overlap: Sequence[float],
+                    object_overlap: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The second views in the overlap band of `first`, and the (second view, object column) pairs
+    of an object visible in both with its own covisibility in the object_overlap band."""
+    row = table.overlap(first)
+    seconds = np.flatnonzero((row >= overlap[0]) & (row <= overlap[1]))
+    seconds = seconds[seconds != first]
+    shared = table.visible[first][None] & table.visible[seconds]
+    own = table.object_overlap(first, seconds)
+    return seconds, np.argwhere(shared & (own >= object_overlap[0]) & (own <= object_overlap[1]))
+
+
 def _repeated_labels(ctx: TaskContext, table: ViewTable) -> np.ndarray:
-    """(F, O) bool: the object's label is shared by another object visible in that view."""
-    if "repeated_labels" not in ctx.cache:
-        labels = np.array([ctx.label(int(i)) for i in table.objects])
+    """(F, O) bool: the object's label is shared by another object visible in that view (memoised
+    per scene and visibility filters)."""
+    memo = ctx.per_visibility("repeated_labels")
+    if "table" not in memo:
+        labels = np.array([ctx.label(i) for i in table.object_ids])
         same = (labels[:, None] == labels[None]) & ~np.eye(labels.size, dtype=bool)  # (O, O)
-        ctx.cache["repeated_labels"] = (table.visible.astype(int) @ same.astype(int)) > 0
-    return ctx.cache["repeated_labels"]
+        memo["table"] = (table.visible.astype(int) @ same.astype(int)) > 0
+    return memo["table"]

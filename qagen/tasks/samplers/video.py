@@ -36,22 +36,25 @@ def presence_states(ctx: TaskContext, frames) -> tuple[np.ndarray, np.ndarray]:
     positions `frames` (a clip, or an array of clips).
 
     SHOWN: at least min_pixels of its mask (scaled with the mask area); NONE: fewer than
-    STRAY_SHARE of that; PARTLY in between (neither answer is safe there). A clip given as a tuple
-    is memoised per scene and min_pixels (samplers and answers of the video tasks ask), read-only.
+    STRAY_SHARE of that; PARTLY in between (neither answer is safe there).
     """
-    key = ("presence", ctx.spec.filters.min_pixels, frames) if isinstance(frames, tuple) else None
-    if key in ctx.scene_memo:
-        return ctx.scene_memo[key]
-    ids, table = pixel_table(ctx)
-    positions = np.asarray(frames, dtype=np.int64)
-    size = ctx.index.mask_size[positions]
-    needed = ctx.spec.filters.min_pixels * (size[..., 0] * size[..., 1]) / REFERENCE_AREA
-    pixels = table[:, positions]
-    states = np.where(pixels >= needed, SHOWN, np.where(pixels >= STRAY_SHARE * needed, PARTLY, NONE))
-    if key is not None:
+    ids, states = _scene_states(ctx)
+    return ids, states[:, np.asarray(frames, dtype=np.int64)]
+
+
+def _scene_states(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
+    """presence_states over every frame of the scene (memoised per scene and min_pixels, read-only):
+    the samplers and answers of the video tasks ask for clip after clip."""
+    min_pixels = ctx.spec.filters.min_pixels
+    key = ("presence_states", min_pixels)
+    if key not in ctx.scene_memo:
+        ids, pixels = pixel_table(ctx)
+        size = ctx.index.mask_size
+        needed = min_pixels * (size[:, 0] * size[:, 1]) / REFERENCE_AREA  # (F,)
+        states = np.where(pixels >= needed, SHOWN, np.where(pixels >= STRAY_SHARE * needed, PARTLY, NONE))
         states.setflags(write=False)
         ctx.scene_memo[key] = ids, states
-    return ids, states
+    return ctx.scene_memo[key]
 
 
 def referable_by_label(ctx: TaskContext, ids: np.ndarray, states: np.ndarray) -> np.ndarray:
