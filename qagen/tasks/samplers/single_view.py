@@ -23,10 +23,12 @@ def visible_ids(ctx: TaskContext, frame_pos: int) -> tuple[int, ...]:
 
 
 def _frames_with_at_least(ctx: TaskContext, k: int) -> list[int]:
-    key = ("frames_with", k)
-    if key not in ctx.cache:
-        ctx.cache[key] = [pos for pos in range(len(ctx.scene.frames)) if len(ctx.visible_rows(pos)) >= k]
-    return ctx.cache[key]
+    """Frame positions with at least k visible objects (memoised per scene and visibility filters:
+    most single-view tasks share it)."""
+    frames = ctx.per_visibility("frames_with_at_least")
+    if k not in frames:
+        frames[k] = [pos for pos in range(len(ctx.scene.frames)) if len(ctx.visible_rows(pos)) >= k]
+    return frames[k]
 
 
 def _well_separated(ctx: TaskContext, ids) -> bool:
