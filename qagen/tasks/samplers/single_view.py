@@ -3,10 +3,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
-import numpy as np
-
 from qagen.geometry.relations import length_gap_needed
-
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
