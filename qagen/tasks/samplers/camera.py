@@ -40,7 +40,11 @@ def camera_pair(ctx: TaskContext, min_gap: int = 1, max_gap: int = 10, min_share
         return Candidate(frames=frame_pair(ctx, min_gap, max_gap), roles=())
     key = ("camera_pairs", min_gap, max_gap, min_shared, second_in_view)
     if key not in ctx.cache:
-        ctx.cache[key] = _pair_table(ctx, min_gap, max_gap, min_shared, second_in_view)
+        tables = ctx.per_visibility("camera_pairs")  # per scene: tasks with the same arguments share one
+        shared_key = (*key, ctx.spec.margins.length_abs_m)  # the margin decides second_in_view
+        if shared_key not in tables:
+            tables[shared_key] = _pair_table(ctx, min_gap, max_gap, min_shared, second_in_view)
+        ctx.cache[key] = tables[shared_key]
     table = ctx.cache[key]
     if table is None:
         first, second = frame_pair(ctx, min_gap, max_gap)

@@ -58,7 +58,7 @@ def qualifying_clips(ctx: TaskContext, qualifies) -> tuple[list[tuple[int, ...]]
     found, odds = [], []
     for clips, chance in _clips_by_length(ctx).values():
         ok = np.flatnonzero(qualifies(clips))
-        found += [tuple(int(p) for p in clips[k]) for k in ok]
+        found += map(tuple, clips[ok].tolist())
         odds += [chance] * ok.size
     return found, cumulative(odds)
 

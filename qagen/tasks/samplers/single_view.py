@@ -3,21 +3,29 @@ from __future__ import annotations
 
 from itertools import combinations
 
-import numpy as np
-
 from qagen.geometry.relations import length_gap_needed
-
 from qagen.registry import SAMPLERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
 
 
-def _frames_with_at_least(ctx: TaskContext, k: int) -> np.ndarray:
-    key = ("frames_with", k)
-    if key not in ctx.cache:
-        counts = np.array([len(ctx.visible_rows(pos)) for pos in range(len(ctx.scene.frames))])
-        ctx.cache[key] = np.flatnonzero(counts >= k)
-    return ctx.cache[key]
+def visible_ids(ctx: TaskContext, frame_pos: int) -> tuple[int, ...]:
+    """ctx.visible_objects(frame_pos) as Python ints, in its order (memoised per scene and
+    visibility filters): samplers draw from and loop over them thousands of times per scene."""
+    by_frame = ctx.per_visibility("visible_id_tuples")
+    ids = by_frame.get(frame_pos)
+    if ids is None:
+        ids = by_frame[frame_pos] = tuple(ctx.visible_objects(frame_pos).tolist())
+    return ids
+
+
+def _frames_with_at_least(ctx: TaskContext, k: int) -> list[int]:
+    """Frame positions with at least k visible objects (memoised per scene and visibility filters:
+    most single-view tasks share it)."""
+    frames = ctx.per_visibility("frames_with_at_least")
+    if k not in frames:
+        frames[k] = [pos for pos in range(len(ctx.scene.frames)) if len(ctx.visible_rows(pos)) >= k]
+    return frames[k]
 
 
 def _well_separated(ctx: TaskContext, ids) -> bool:
@@ -29,13 +37,13 @@ def _well_separated(ctx: TaskContext, ids) -> bool:
 def single_view_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     """One frame and len(roles) distinct visible objects, in random role order."""
     frames = _frames_with_at_least(ctx, len(roles))
-    if frames.size == 0:
+    if not frames:
         raise Reject("too_few_visible_objects")
-    pos = int(ctx.pick(frames))
-    ids = ctx.sample(ctx.visible_objects(pos), len(roles))
+    pos = ctx.pick(frames)
+    ids = ctx.sample(visible_ids(ctx, pos), len(roles))
     if not _well_separated(ctx, ids):
         raise Reject("objects_too_close")
-    return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, ids)))
+    return Candidate(frames=(pos,), roles=tuple((r, i, 0) for r, i in zip(roles, ids)))
 
 
 @SAMPLERS.register("same_label_objects")

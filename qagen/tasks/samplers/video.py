@@ -14,21 +14,21 @@ from qagen.registry import SAMPLERS
 from qagen.tasks.context import REFERENCE_AREA, Candidate, TaskContext
 from qagen.tasks.fact import Reject
 from qagen.tasks.samplers.clips import every_clip, qualifying_clips, scene_overview, video_clip
-from qagen.tasks.samplers.single_view import _well_separated
+from qagen.tasks.samplers.single_view import _well_separated, visible_ids
 
 NONE, PARTLY, SHOWN = 0, 1, 2
 STRAY_SHARE = 0.1  # fewer mask pixels than this share of min_pixels are mask noise, not a sighting
 
 
 def pixel_table(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
-    """(object ids, pixels[object, frame position]) over the whole scene (memoised per context)."""
-    if "pixel_table" not in ctx.cache:
+    """(object ids, pixels[object, frame position]) over the whole scene (memoised per scene)."""
+    if "pixel_table" not in ctx.scene_memo:
         obs = ctx.index.obs
         ids = np.array(sorted(o.id for o in ctx.scene.objects), dtype=np.int64)
         table = np.zeros((len(ids), len(ctx.scene.frames)), dtype=np.int64)
         table[np.searchsorted(ids, obs["object"]), obs["frame"]] = obs["pixels"]
-        ctx.cache["pixel_table"] = (ids, table)
-    return ctx.cache["pixel_table"]
+        ctx.scene_memo["pixel_table"] = (ids, table)
+    return ctx.scene_memo["pixel_table"]
 
 
 def presence_states(ctx: TaskContext, frames) -> tuple[np.ndarray, np.ndarray]:
@@ -36,38 +36,45 @@ def presence_states(ctx: TaskContext, frames) -> tuple[np.ndarray, np.ndarray]:
     positions `frames` (a clip, or an array of clips).
 
     SHOWN: at least min_pixels of its mask (scaled with the mask area); NONE: fewer than
-    STRAY_SHARE of that; PARTLY in between (neither answer is safe there). A clip given as a tuple
-    is memoised per task (its sampler and answer both ask), read-only.
+    STRAY_SHARE of that; PARTLY in between (neither answer is safe there).
     """
-    key = ("presence", frames) if isinstance(frames, tuple) else None
-    if key in ctx.cache:
-        return ctx.cache[key]
-    ids, table = pixel_table(ctx)
-    positions = np.asarray(frames, dtype=np.int64)
-    size = ctx.index.mask_size[positions]
-    needed = ctx.spec.filters.min_pixels * (size[..., 0] * size[..., 1]) / REFERENCE_AREA
-    pixels = table[:, positions]
-    states = np.where(pixels >= needed, SHOWN, np.where(pixels >= STRAY_SHARE * needed, PARTLY, NONE))
-    if key is not None:
+    ids, states = _scene_states(ctx)
+    return ids, states[:, np.asarray(frames, dtype=np.int64)]
+
+
+def _scene_states(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
+    """presence_states over every frame of the scene (memoised per scene and min_pixels, read-only):
+    the samplers and answers of the video tasks ask for clip after clip."""
+    min_pixels = ctx.spec.filters.min_pixels
+    key = ("presence_states", min_pixels)
+    if key not in ctx.scene_memo:
+        ids, pixels = pixel_table(ctx)
+        size = ctx.index.mask_size
+        needed = min_pixels * (size[:, 0] * size[:, 1]) / REFERENCE_AREA  # (F,)
+        states = np.where(pixels >= needed, SHOWN, np.where(pixels >= STRAY_SHARE * needed, PARTLY, NONE))
         states.setflags(write=False)
-        ctx.cache[key] = ids, states
-    return ids, states
+        ctx.scene_memo[key] = ids, states
+    return ctx.scene_memo[key]
 
 
 def referable_by_label(ctx: TaskContext, ids: np.ndarray, states: np.ndarray) -> np.ndarray:
     """Ids shown somewhere in the clip whose label no other object seen in the clip shares."""
-    seen = ids[(states > NONE).any(axis=1)]
-    counts = Counter(ctx.label(int(i)) for i in seen)
-    shown = ids[(states == SHOWN).any(axis=1)]
-    return np.array([i for i in shown if counts[ctx.label(int(i))] == 1], dtype=np.int64)
+    seen = ids[(states > NONE).any(axis=1)].tolist()
+    counts = Counter(ctx.label(i) for i in seen)
+    shown = ids[(states == SHOWN).any(axis=1)].tolist()
+    return np.array([i for i in shown if counts[ctx.label(i)] == 1], dtype=np.int64)
 
 
 def visible_in(ctx: TaskContext, frames: tuple[int, ...]) -> dict[int, list[int]]:
-    """object id -> indices into `frames` where it is visible (markers can be placed there)."""
-    where: dict[int, list[int]] = {}
-    for k, pos in enumerate(frames):
-        for oid in ctx.visible_objects(pos):
-            where.setdefault(int(oid), []).append(k)
+    """object id -> indices into `frames` where it is visible (markers can be placed there);
+    memoised per task and clip (clips are drawn again and again), read-only."""
+    key = ("visible_in", frames)
+    where = ctx.cache.get(key)
+    if where is None:
+        where = ctx.cache[key] = {}
+        for k, pos in enumerate(frames):
+            for oid in visible_ids(ctx, pos):
+                where.setdefault(oid, []).append(k)
     return where
 
 
@@ -128,9 +135,10 @@ def _named_in_clip(ctx: TaskContext, frames: tuple[int, ...]) -> tuple[np.ndarra
     if key not in ctx.cache:
         ids, states = presence_states(ctx, frames)
         pool = referable_by_label(ctx, ids, states)
+        first_shown = np.argmax(states[np.searchsorted(ids, pool)] == SHOWN, axis=1)
         by_first: dict[int, list[int]] = {}
-        for i in pool.tolist():
-            by_first.setdefault(int(np.argmax(states[np.searchsorted(ids, i)] == SHOWN)), []).append(i)
+        for i, first in zip(pool.tolist(), first_shown.tolist()):
+            by_first.setdefault(first, []).append(i)
         ctx.cache[key] = pool, by_first
     return ctx.cache[key]
 
