@@ -99,10 +99,11 @@ def distances_to(area: BaseGeometry, xy: np.ndarray) -> np.ndarray:
         return shapely.distance(area, shapely.points(xy))
     rings = [np.asarray(ring.coords) for ring in shapely.get_rings(shapely.get_parts(area))]
     start = np.concatenate([r[:-1] for r in rings])  # (M, 2) segment ends
-    edge = np.concatenate([r[1:] for r in rings]) - start
-    rel = xy[:, None, :] - start[None]  # (N, M, 2)
-    along = np.clip((rel * edge).sum(-1) / np.maximum((edge * edge).sum(-1), 1e-300), 0.0, 1.0)
-    distance = np.linalg.norm(rel - along[..., None] * edge, axis=-1).min(axis=1)
+    (sx, sy), (ex, ey) = start.T, (np.concatenate([r[1:] for r in rings]) - start).T
+    rx, ry = xy[:, :1] - sx, xy[:, 1:] - sy  # (N, M) each: x and y apart, not (N, M, 2) summed over a 2-axis
+    along = np.clip((rx * ex + ry * ey) / np.maximum(ex * ex + ey * ey, 1e-300), 0.0, 1.0)
+    dx, dy = rx - along * ex, ry - along * ey
+    distance = np.sqrt((dx * dx + dy * dy).min(axis=1))  # the root of the least square: the least distance
     distance[shapely.contains_xy(area, xy[:, 0], xy[:, 1])] = 0.0
     return distance
 

@@ -9,13 +9,14 @@ from typing import Callable
 import numpy as np
 
 from qagen.geometry.camera_motion import (
-    LABEL_WORDS, MotionCall, MotionThresholds, camera_change, motion_components, motion_labels, wrap_degrees,
+    LABEL_WORDS, MotionCall, MotionThresholds, ViewPose, change_between, motion_components, motion_labels, view_pose,
+    wrap_degrees,
 )
 from qagen.geometry.relations import round_to
 from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre
 from qagen.registry import ANSWERS, SAMPLERS
-from qagen.tasks.answers.common import M_STEP
+from qagen.tasks.answers.common import M_STEP, scene_table
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.exchangeable import ExchangeablePool
@@ -30,10 +31,22 @@ ALTERNATIVES = 12  # of them kept with an answer, for its distractors
 
 
 def _change(ctx: TaskContext, cand: Candidate) -> dict[str, float]:
-    try:
-        return camera_change(ctx.c2w(cand.frames[0]), ctx.c2w(cand.frames[1]))
-    except ValueError:
-        raise Reject("camera_looks_straight_up_or_down") from None
+    first, second = (_view_pose(ctx, pos) for pos in cand.frames[:2])
+    return change_between(first, second)
+
+
+def _view_pose(ctx: TaskContext, frame_pos: int) -> ViewPose:
+    """The frame's ViewPose (memoised per scene: the camera tasks and their pools of alternatives
+    pair each frame with many others)."""
+    table = scene_table(ctx, "view_pose")
+    if frame_pos not in table:
+        try:
+            table[frame_pos] = view_pose(ctx.c2w(frame_pos))
+        except ValueError:
+            table[frame_pos] = None
+    if table[frame_pos] is None:
+        raise Reject("camera_looks_straight_up_or_down")
+    return table[frame_pos]
 
 
 def _degrees(value: float, yaw: bool) -> float:
@@ -54,8 +67,12 @@ def with_alternatives(ctx: TaskContext, solved: Solved, compute: Callable[[Candi
             except Reject:
                 continue
         ctx.cache["answer_pool"] = pool
-    pool = ctx.cache["answer_pool"]
-    others = [pool[i] for i in ctx.rng.permutation(len(pool)) if pool[i] != solved.answer.value][:ALTERNATIVES]
+    pool, truth, others = ctx.cache["answer_pool"], solved.answer.value, []
+    for i in ctx.rng.permutation(len(pool)).tolist():
+        if pool[i] != truth:
+            others.append(pool[i])
+            if len(others) == ALTERNATIVES:
+                break
     return replace(solved, answer=replace(solved.answer, extra={**solved.answer.extra, "alternatives": others}))
 
 

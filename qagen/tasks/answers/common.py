@@ -29,12 +29,30 @@ def object_depth(ctx: TaskContext, cand: Candidate, role: str) -> float:
     return float(world_to_camera(ctx.centre(cand.object_id(role))[None], ctx.c2w(pos))[0, 2])
 
 
+def scene_table(ctx: TaskContext, name: str) -> dict:
+    """A per-scene dict for RNG-free values that every task of the scene may ask for again."""
+    table = ctx.scene_memo.get(name)
+    if table is None:
+        table = ctx.scene_memo[name] = {}
+    return table
+
+
 def camera_distance(ctx: TaskContext, frame_pos: int, object_id: int) -> float:
-    return float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos))))
+    """Memoised per scene: the distance tasks ask for the same views and objects thousands of times."""
+    table, key = scene_table(ctx, "camera_distance"), (frame_pos, object_id)
+    found = table.get(key)
+    if found is None:
+        found = table[key] = float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos))))
+    return found
 
 
 def centre_distance(ctx: TaskContext, id_a: int, id_b: int) -> float:
-    return float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b)))
+    """Memoised per scene, as camera_distance."""
+    table, key = scene_table(ctx, "centre_distance"), (id_a, id_b)
+    found = table.get(key)
+    if found is None:
+        found = table[key] = float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b)))
+    return found
 
 
 def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str,

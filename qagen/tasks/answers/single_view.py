@@ -72,8 +72,8 @@ def relation_oo_tuple(ctx: TaskContext, cand: Candidate) -> Solved:
     """The relation of a to b alone, for answers that build on it."""
     c2w = ctx.c2w(cand.frames[0])
     a, b = ctx.centre(cand.object_id("a")), ctx.centre(cand.object_id("b"))
-    cam = camera_centre(c2w)
-    rel = to_viewer(a[None], cam, viewer_axes(c2w))[0] - to_viewer(b[None], cam, viewer_axes(c2w))[0]
+    cam, axes = camera_centre(c2w), viewer_axes(c2w)
+    rel = to_viewer(a[None], cam, axes)[0] - to_viewer(b[None], cam, axes)[0]
     m = ctx.spec.margins
     da, db = np.linalg.norm(a - cam), np.linalg.norm(b - cam)
     near = compare_lengths(da, db, m.length_abs_m, m.length_rel)
