@@ -9,14 +9,13 @@ from typing import Callable
 import numpy as np
 
 from qagen.geometry.camera_motion import (
-    LABEL_WORDS, MotionCall, MotionThresholds, ViewPose, change_between, motion_components, motion_labels, view_pose,
-    wrap_degrees,
+    LABEL_WORDS, MotionCall, MotionThresholds, change_between, motion_components, motion_labels, wrap_degrees,
 )
 from qagen.geometry.relations import round_to
 from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre
 from qagen.registry import ANSWERS, SAMPLERS
-from qagen.tasks.answers.common import M_STEP, scene_table
+from qagen.tasks.answers.common import M_STEP, frame_view
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.exchangeable import ExchangeablePool
@@ -31,22 +30,10 @@ ALTERNATIVES = 12  # of them kept with an answer, for its distractors
 
 
 def _change(ctx: TaskContext, cand: Candidate) -> dict[str, float]:
-    first, second = (_view_pose(ctx, pos) for pos in cand.frames[:2])
-    return change_between(first, second)
-
-
-def _view_pose(ctx: TaskContext, frame_pos: int) -> ViewPose:
-    """The frame's ViewPose (memoised per scene: the camera tasks and their pools of alternatives
-    pair each frame with many others)."""
-    table = scene_table(ctx, "view_pose")
-    if frame_pos not in table:
-        try:
-            table[frame_pos] = view_pose(ctx.c2w(frame_pos))
-        except ValueError:
-            table[frame_pos] = None
-    if table[frame_pos] is None:
-        raise Reject("camera_looks_straight_up_or_down")
-    return table[frame_pos]
+    try:
+        return change_between(frame_view(ctx, cand.frames[0]), frame_view(ctx, cand.frames[1]))
+    except ValueError:
+        raise Reject("camera_looks_straight_up_or_down") from None
 
 
 def _degrees(value: float, yaw: bool) -> float:
