@@ -61,8 +61,8 @@ def _grid(free: BaseGeometry, origin: np.ndarray, heading_deg: float, cell: floa
     corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) - origin
     i_lo, i_hi = math.floor((corners @ u).min() / cell), math.ceil((corners @ u).max() / cell)
     j_lo, j_hi = math.floor((corners @ v).min() / cell), math.ceil((corners @ v).max() / cell)
-    ii, jj = np.meshgrid(np.arange(i_lo, i_hi + 1), np.arange(j_lo, j_hi + 1), indexing="ij")
-    xy = origin + (ii[..., None] * u + jj[..., None] * v) * cell
+    ii, jj = np.arange(i_lo, i_hi + 1)[:, None, None], np.arange(j_lo, j_hi + 1)[None, :, None]  # broadcast, no meshgrid
+    xy = origin + (ii * u + jj * v) * cell
     return xy, (-i_lo, -j_lo)
 
 
