@@ -56,8 +56,8 @@ def elevation_deg(c2w: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class ViewPose:
-    """What camera_change needs of one view: callers that compare a view with many others
-    compute it once per view."""
+    """A camera's centre, viewer axes, heading and elevation: what camera_change (and relations
+    in its viewer frame) need of a view, for callers that compute it once per view."""
 
     centre: np.ndarray  # (3,)
     axes: np.ndarray  # viewer_axes

@@ -66,7 +66,8 @@ def relation_to_first_camera(ctx: TaskContext, cand: Candidate, require_left_rig
 def relation_oo_first_camera(ctx: TaskContext, cand: Candidate) -> Solved:
     """a relative to b (left/right, above/below, closer/farther) seen from camera 1, then whether
     a and b are each in front of or behind camera 1."""
-    forwards = [float(_first_camera_coordinates(ctx, cand, role)[1]) for role in ("a", "b")]  # rejects first
+    # first: a first camera without a viewer frame is rejected here (relation_oo_tuple needs one too)
+    forwards = [float(_first_camera_coordinates(ctx, cand, role)[1]) for role in ("a", "b")]
     pair = relation_oo_tuple(ctx, cand)  # uses cand.frames[0], the first image's camera
     need = ctx.spec.margins.axis_m
     facing = [side(f, need, "front", "behind") for f in forwards]
