@@ -48,31 +48,46 @@ def wrap_degrees(angle: float) -> float:
     return 180.0 if wrapped == -180.0 else wrapped
 
 
-def heading_deg(c2w: np.ndarray) -> float:
-    """Heading of the optical axis projected on the floor, counter-clockwise from world +X.
-
-    Raises ValueError for a camera looking straight up or down (no heading)."""
-    _, forward, _ = viewer_axes(c2w)
-    return math.degrees(math.atan2(forward[1], forward[0]))
-
-
 def elevation_deg(c2w: np.ndarray) -> float:
     """Elevation of the optical axis above the horizontal plane (+ = looking up)."""
     axis = np.asarray(c2w, dtype=float)[:3, 2]
     return math.degrees(math.atan2(axis[2], math.hypot(axis[0], axis[1])))
 
 
+@dataclass(frozen=True)
+class ViewPose:
+    """A camera's centre, viewer axes, heading and elevation: what camera_change (and relations
+    in its viewer frame) need of a view, for callers that compute it once per view."""
+
+    centre: np.ndarray  # (3,)
+    axes: np.ndarray  # viewer_axes
+    heading_deg: float  # of the optical axis projected on the floor, counter-clockwise from world +X
+    elevation_deg: float
+
+
+def view_pose(c2w: np.ndarray) -> ViewPose:
+    """The view's ViewPose. Raises ValueError for a camera looking straight up or down."""
+    c2w = np.asarray(c2w, dtype=float)
+    axes = viewer_axes(c2w)
+    forward = axes[1]
+    return ViewPose(c2w[:3, 3], axes, math.degrees(math.atan2(forward[1], forward[0])), elevation_deg(c2w))
+
+
 def camera_change(c2w_1: np.ndarray, c2w_2: np.ndarray) -> dict[str, float]:
     """TASKS.md camera change from view 1 to view 2: right/up/forward (scene units) in view 1's
     viewer frame, pitch (elevation difference) and yaw (heading change, + left) in degrees."""
-    centre_1, centre_2 = np.asarray(c2w_1, float)[:3, 3], np.asarray(c2w_2, float)[:3, 3]
-    right, forward, up = to_viewer(centre_2[None], centre_1, viewer_axes(c2w_1))[0]
+    return change_between(view_pose(c2w_1), view_pose(c2w_2))
+
+
+def change_between(first: ViewPose, second: ViewPose) -> dict[str, float]:
+    """camera_change of two views' ViewPoses."""
+    right, forward, up = to_viewer(second.centre[None], first.centre, first.axes)[0]
     return {
         "right_m": float(right),
         "up_m": float(up),
         "forward_m": float(forward),
-        "pitch_deg": elevation_deg(c2w_2) - elevation_deg(c2w_1),
-        "yaw_deg": wrap_degrees(heading_deg(c2w_2) - heading_deg(c2w_1)),
+        "pitch_deg": second.elevation_deg - first.elevation_deg,
+        "yaw_deg": wrap_degrees(second.heading_deg - first.heading_deg),
     }
 
 

@@ -61,8 +61,8 @@ def _grid(free: BaseGeometry, origin: np.ndarray, heading_deg: float, cell: floa
     corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) - origin
     i_lo, i_hi = math.floor((corners @ u).min() / cell), math.ceil((corners @ u).max() / cell)
     j_lo, j_hi = math.floor((corners @ v).min() / cell), math.ceil((corners @ v).max() / cell)
-    ii, jj = np.meshgrid(np.arange(i_lo, i_hi + 1), np.arange(j_lo, j_hi + 1), indexing="ij")
-    xy = origin + (ii[..., None] * u + jj[..., None] * v) * cell
+    ii, jj = np.arange(i_lo, i_hi + 1)[:, None, None], np.arange(j_lo, j_hi + 1)[None, :, None]  # broadcast, no meshgrid
+    xy = origin + (ii * u + jj * v) * cell
     return xy, (-i_lo, -j_lo)
 
 
@@ -99,10 +99,11 @@ def distances_to(area: BaseGeometry, xy: np.ndarray) -> np.ndarray:
         return shapely.distance(area, shapely.points(xy))
     rings = [np.asarray(ring.coords) for ring in shapely.get_rings(shapely.get_parts(area))]
     start = np.concatenate([r[:-1] for r in rings])  # (M, 2) segment ends
-    edge = np.concatenate([r[1:] for r in rings]) - start
-    rel = xy[:, None, :] - start[None]  # (N, M, 2)
-    along = np.clip((rel * edge).sum(-1) / np.maximum((edge * edge).sum(-1), 1e-300), 0.0, 1.0)
-    distance = np.linalg.norm(rel - along[..., None] * edge, axis=-1).min(axis=1)
+    (sx, sy), (ex, ey) = start.T, (np.concatenate([r[1:] for r in rings]) - start).T
+    rx, ry = xy[:, :1] - sx, xy[:, 1:] - sy  # (N, M) each: x and y apart, not (N, M, 2) summed over a 2-axis
+    along = np.clip((rx * ex + ry * ey) / np.maximum(ex * ex + ey * ey, 1e-300), 0.0, 1.0)
+    dx, dy = rx - along * ex, ry - along * ey
+    distance = np.sqrt((dx * dx + dy * dy).min(axis=1))  # the root of the least square: the least distance
     distance[shapely.contains_xy(area, xy[:, 0], xy[:, 1])] = 0.0
     return distance
 

@@ -33,12 +33,13 @@ def inclusion_weights(odds: np.ndarray, k: int) -> np.ndarray:
     size = k - int(always.sum())
     if size <= 0 or free.size == 0:  # a pool of k answers or fewer: every one is in every set
         return weights
-    w = target[free] / (1.0 - target[free])
+    goal = target[free]
+    w = goal / (1.0 - goal)
     for _ in range(ITERATIONS):
         got = _inclusion(w, size)
-        if np.max(np.abs(got - target[free])) < TOLERANCE:
+        if np.max(np.abs(got - goal)) < TOLERANCE:
             break
-        w = w * target[free] / got
+        w = w * goal / got
     weights[free] = w / w.max()
     return weights
 
@@ -61,13 +62,14 @@ class ExchangeablePool:
             sure = [i for i in others if np.isinf(self.weights[i])][:self.k - 1]
             rest = [i for i in others if not np.isinf(self.weights[i])]
             need = min(self.k - 1 - len(sure), len(rest))
-            self._tables[truth] = sure, rest, self.weights[rest], _suffix_sums(self.weights[rest], need)
+            w = self.weights[rest]  # kept as Python lists: the loop below reads one number at a time
+            self._tables[truth] = sure, rest, w.tolist(), _suffix_sums(w, need).tolist()
         sure, rest, w, E = self._tables[truth]
-        picked, need = [], E.shape[1] - 1
+        picked, need = [], len(E[0]) - 1
         for i in range(len(rest)):  # each taken with its exact conditional chance
             if need == 0:
                 break
-            if rng.random() * E[i, need] < w[i] * E[i + 1, need - 1]:
+            if rng.random() * E[i][need] < w[i] * E[i + 1][need - 1]:
                 picked.append(rest[i])
                 need -= 1
         return sure + picked

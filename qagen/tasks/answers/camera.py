@@ -9,13 +9,13 @@ from typing import Callable
 import numpy as np
 
 from qagen.geometry.camera_motion import (
-    LABEL_WORDS, MotionCall, MotionThresholds, camera_change, motion_components, motion_labels, wrap_degrees,
+    LABEL_WORDS, MotionCall, MotionThresholds, change_between, motion_components, motion_labels, wrap_degrees,
 )
 from qagen.geometry.relations import round_to
 from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre
 from qagen.registry import ANSWERS, SAMPLERS
-from qagen.tasks.answers.common import M_STEP
+from qagen.tasks.answers.common import M_STEP, frame_view
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.exchangeable import ExchangeablePool
@@ -31,7 +31,7 @@ ALTERNATIVES = 12  # of them kept with an answer, for its distractors
 
 def _change(ctx: TaskContext, cand: Candidate) -> dict[str, float]:
     try:
-        return camera_change(ctx.c2w(cand.frames[0]), ctx.c2w(cand.frames[1]))
+        return change_between(frame_view(ctx, cand.frames[0]), frame_view(ctx, cand.frames[1]))
     except ValueError:
         raise Reject("camera_looks_straight_up_or_down") from None
 
@@ -54,8 +54,12 @@ def with_alternatives(ctx: TaskContext, solved: Solved, compute: Callable[[Candi
             except Reject:
                 continue
         ctx.cache["answer_pool"] = pool
-    pool = ctx.cache["answer_pool"]
-    others = [pool[i] for i in ctx.rng.permutation(len(pool)) if pool[i] != solved.answer.value][:ALTERNATIVES]
+    pool, truth, others = ctx.cache["answer_pool"], solved.answer.value, []
+    for i in ctx.rng.permutation(len(pool)).tolist():
+        if pool[i] != truth:
+            others.append(pool[i])
+            if len(others) == ALTERNATIVES:
+                break
     return replace(solved, answer=replace(solved.answer, extra={**solved.answer.extra, "alternatives": others}))
 
 

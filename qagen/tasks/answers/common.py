@@ -9,9 +9,10 @@ from typing import Callable, Optional, Sequence, TypeVar
 
 import numpy as np
 
+from qagen.geometry.camera_motion import ViewPose, view_pose
 from qagen.geometry.relations import length_gap_needed, round_to
 from qagen.geometry.projection import world_to_camera
-from qagen.geometry.viewer import camera_centre
+from qagen.geometry.viewer import camera_centre, to_viewer
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -24,17 +25,63 @@ def metres(exact: float, unit: str = "m") -> Answer:
     return Answer("number", round_to(exact, M_STEP), exact=float(exact), unit=unit)
 
 
+def scene_table(ctx: TaskContext, name: str) -> dict:
+    """A per-scene dict for RNG-free values that every task of the scene may ask for again."""
+    table = ctx.scene_memo.get(name)
+    if table is None:
+        table = ctx.scene_memo[name] = {}
+    return table
+
+
+def frame_view(ctx: TaskContext, frame_pos: int) -> ViewPose:
+    """The ViewPose of a frame's camera (memoised per scene, read-only: relations, camera changes
+    and referring expressions look from the same cameras thousands of times). Raises ValueError,
+    as viewer_axes does, for a camera looking straight up or down."""
+    table = scene_table(ctx, "frame_view")
+    view = table.get(frame_pos)
+    if view is None:
+        view = table[frame_pos] = view_pose(ctx.c2w(frame_pos))
+    return view
+
+
+def viewer_coordinates(ctx: TaskContext, frame_pos: int, object_id: int) -> np.ndarray:
+    """(right, forward, up) of the object's centre relative to the frame's camera, in its viewer
+    frame (memoised per scene, read-only). Raises ValueError as frame_view."""
+    table, key = scene_table(ctx, "viewer_coordinates"), (frame_pos, object_id)
+    found = table.get(key)
+    if found is None:
+        view = frame_view(ctx, frame_pos)
+        found = table[key] = to_viewer(ctx.centre(object_id)[None], view.centre, view.axes)[0]
+        found.setflags(write=False)
+    return found
+
+
 def object_depth(ctx: TaskContext, cand: Candidate, role: str) -> float:
-    pos = cand.frames[cand.image_of(role) or 0]
-    return float(world_to_camera(ctx.centre(cand.object_id(role))[None], ctx.c2w(pos))[0, 2])
+    """Camera z of the role's centre in the image that marks it (memoised per scene)."""
+    pos, object_id = cand.frames[cand.image_of(role) or 0], cand.object_id(role)
+    table = scene_table(ctx, "object_depth")
+    found = table.get((pos, object_id))
+    if found is None:
+        found = table[pos, object_id] = float(world_to_camera(ctx.centre(object_id)[None], ctx.c2w(pos))[0, 2])
+    return found
 
 
 def camera_distance(ctx: TaskContext, frame_pos: int, object_id: int) -> float:
-    return float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos))))
+    """Memoised per scene: the distance tasks ask for the same views and objects thousands of times."""
+    table, key = scene_table(ctx, "camera_distance"), (frame_pos, object_id)
+    found = table.get(key)
+    if found is None:
+        found = table[key] = float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos))))
+    return found
 
 
 def centre_distance(ctx: TaskContext, id_a: int, id_b: int) -> float:
-    return float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b)))
+    """Memoised per scene, as camera_distance."""
+    table, key = scene_table(ctx, "centre_distance"), (id_a, id_b)
+    found = table.get(key)
+    if found is None:
+        found = table[key] = float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b)))
+    return found
 
 
 def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str,

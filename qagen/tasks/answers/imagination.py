@@ -9,6 +9,7 @@ axes, above/below along world Z, closer/farther as distances to the observer. Re
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from qagen.geometry.directions import QUADRANTS, bearing_deg, horizontal_gap, ob
 from qagen.geometry.relations import compare_lengths, length_gap_needed, round_to, side
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import M_STEP
+from qagen.tasks.answers.common import M_STEP, scene_table
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -38,12 +39,23 @@ def object_centre(ctx: TaskContext, object_id: int) -> np.ndarray:
 
 
 def _observer_view(ctx: TaskContext, cand: Candidate, roles: list[str], min_facing_m: float) -> dict[str, np.ndarray]:
-    """(right, forward, up) of each role's centre for the observer at `stand` facing `face`."""
-    stand, face = (object_centre(ctx, cand.object_id(r)) for r in ("stand", "face"))
-    if horizontal_gap(stand, face) < min_facing_m:
+    """(right, forward, up) of each role's centre for the observer at `stand` facing `face`
+    (memoised per scene, read-only: the observer tasks and their formats draw the same objects
+    again and again)."""
+    stand, face = cand.object_id("stand"), cand.object_id("face")
+    gaps = scene_table(ctx, "observer_facing_gap")
+    if (stand, face) not in gaps:
+        gaps[stand, face] = horizontal_gap(object_centre(ctx, stand), object_centre(ctx, face))
+    if gaps[stand, face] < min_facing_m:
         raise Reject("facing_object_too_close")
-    points = np.stack([object_centre(ctx, cand.object_id(r)) for r in roles])
-    return dict(zip(roles, observer_offsets(points, stand, face)))
+    key = (stand, face, *(cand.object_id(r) for r in roles))
+    views = scene_table(ctx, "observer_view")
+    offsets = views.get(key)
+    if offsets is None:
+        points = np.stack([object_centre(ctx, object_id) for object_id in key[2:]])
+        offsets = views[key] = observer_offsets(points, object_centre(ctx, stand), object_centre(ctx, face))
+        offsets.setflags(write=False)
+    return dict(zip(roles, offsets))
 
 
 def _axis(delta: float, need: float, positive: str, negative: str) -> tuple[str, float]:
@@ -72,8 +84,14 @@ def _relation(ctx: TaskContext, calls: list[tuple[str, float]], slots: list[str]
         answer,
         margin=float(min(slack for w, slack in calls if w)),
         balance_key="/".join(parts),
-        balance_values=tuple("/".join(p) for p in itertools.product(*(SLOT_WORDS[s] for s in balanced))),
+        balance_values=_word_combinations(balanced),
     ))
+
+
+@lru_cache(maxsize=None)
+def _word_combinations(slots: tuple[str, ...]) -> tuple[str, ...]:
+    """Every combination of the slots' words, "/"-joined (a handful of slot tuples exist)."""
+    return tuple("/".join(p) for p in itertools.product(*(SLOT_WORDS[s] for s in slots)))
 
 
 @ANSWERS.register("observer_relation_oc")

@@ -11,8 +11,8 @@ import numpy as np
 
 from qagen.geometry.boxes2d import iou_with
 from qagen.geometry.relations import side
-from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
+from qagen.tasks.answers.common import viewer_coordinates
 from qagen.tasks.answers.single_view import relation_oo_tuple
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
@@ -26,17 +26,12 @@ PAIR_BALANCE = ("left/closer", "left/farther", "right/closer", "right/farther") 
 MAX_DISTRACTOR_IOU = 0.5
 
 
-def _first_viewer_axes(ctx: TaskContext, cand: Candidate) -> np.ndarray:
-    try:
-        return viewer_axes(ctx.c2w(cand.frames[0]))
-    except ValueError:
-        raise Reject("first_camera_looks_straight_up_or_down") from None
-
-
 def _first_camera_coordinates(ctx: TaskContext, cand: Candidate, role: str) -> np.ndarray:
     """(right, forward, up) of the role's centre relative to the first image's camera, in its viewer frame."""
-    axes = _first_viewer_axes(ctx, cand)
-    return to_viewer(ctx.centre(cand.object_id(role))[None], camera_centre(ctx.c2w(cand.frames[0])), axes)[0]
+    try:
+        return viewer_coordinates(ctx, cand.frames[0], cand.object_id(role))
+    except ValueError:
+        raise Reject("first_camera_looks_straight_up_or_down") from None
 
 
 def _axis_margin(values: list[float], slots: list[str], need: float) -> float:
@@ -71,10 +66,10 @@ def relation_to_first_camera(ctx: TaskContext, cand: Candidate, require_left_rig
 def relation_oo_first_camera(ctx: TaskContext, cand: Candidate) -> Solved:
     """a relative to b (left/right, above/below, closer/farther) seen from camera 1, then whether
     a and b are each in front of or behind camera 1."""
-    _first_viewer_axes(ctx, cand)  # relation_oo needs a defined viewer frame too
+    # first: a first camera without a viewer frame is rejected here (relation_oo_tuple needs one too)
+    forwards = [float(_first_camera_coordinates(ctx, cand, role)[1]) for role in ("a", "b")]
     pair = relation_oo_tuple(ctx, cand)  # uses cand.frames[0], the first image's camera
     need = ctx.spec.margins.axis_m
-    forwards = [float(_first_camera_coordinates(ctx, cand, role)[1]) for role in ("a", "b")]
     facing = [side(f, need, "front", "behind") for f in forwards]
     slots = list(pair.answer.value) + facing
     margins = [pair.margin] + ([_axis_margin(forwards, facing, need)] if any(facing) else [])

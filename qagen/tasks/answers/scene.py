@@ -5,7 +5,7 @@ import numpy as np
 
 from qagen.geometry.relations import round_to
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import AREA_STEP
+from qagen.tasks.answers.common import AREA_STEP, scene_table
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -14,18 +14,17 @@ from qagen.tasks.fact import Answer, Reject
 @ANSWERS.register("instance_count")
 def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Solved:
     """Distinct instances of one label seen over the clip (not detections)."""
-    obs = ctx.index.obs
     seen: dict[int, bool] = {}
     for pos in cand.frames:
-        for oid in ctx.visible_objects(pos):
-            seen[int(oid)] = True
+        for oid in ctx.visible_objects(pos).tolist():
+            seen[oid] = True
     if not seen:
         raise Reject("nothing_visible")
     label = str(ctx.pick(sorted({ctx.label(i) for i in seen})))
     instances = [i for i in seen if ctx.label(i) == label]
     # An instance of the label glimpsed in the clip but never clearly visible makes the count ambiguous.
-    clip = np.isin(np.asarray(obs["frame"]), cand.frames)
-    glimpsed = {int(i) for i in np.asarray(obs["object"])[clip] if ctx.label(int(i)) == label}
+    observed = _objects_observed(ctx)
+    glimpsed = {i for pos in cand.frames for i in observed.get(pos, ()) if ctx.label(i) == label}
     if glimpsed - set(instances):
         raise Reject("instance_partly_visible")
     count = len(instances)
@@ -35,6 +34,17 @@ def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Sol
     # Counts 1..4 share one set of select options (render/kinds/numeric.py count_options), so they
     # are balanced one by one there, larger counts together.
     return Solved(answer, slots={"label": label}, balance_key=str(min(count, 4)))
+
+
+def _objects_observed(ctx: TaskContext) -> dict[int, set[int]]:
+    """Frame position -> ids of the objects the index observed there, however little (memoised
+    per scene: every clip would otherwise scan the whole observation table)."""
+    table = scene_table(ctx, "objects_observed")
+    if not table:
+        obs = ctx.index.obs
+        for pos, oid in zip(np.asarray(obs["frame"]).tolist(), np.asarray(obs["object"]).tolist()):
+            table.setdefault(pos, set()).add(oid)
+    return table
 
 
 @ANSWERS.register("floor_area")

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from qagen.geometry.relations import compare_lengths, length_gap_needed, round_to, side
-from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
 from qagen.tasks.answers.common import (
-    CM_STEP, M_STEP, camera_distance, centre_distance, metres, object_depth, pick_extreme, steered,
+    CM_STEP, M_STEP, camera_distance, centre_distance, metres, object_depth, pick_extreme, steered, viewer_coordinates,
 )
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
@@ -70,12 +67,10 @@ def relation_oo(ctx: TaskContext, cand: Candidate) -> Solved:
 
 def relation_oo_tuple(ctx: TaskContext, cand: Candidate) -> Solved:
     """The relation of a to b alone, for answers that build on it."""
-    c2w = ctx.c2w(cand.frames[0])
-    a, b = ctx.centre(cand.object_id("a")), ctx.centre(cand.object_id("b"))
-    cam = camera_centre(c2w)
-    rel = to_viewer(a[None], cam, viewer_axes(c2w))[0] - to_viewer(b[None], cam, viewer_axes(c2w))[0]
+    pos, a, b = cand.frames[0], cand.object_id("a"), cand.object_id("b")
+    rel = viewer_coordinates(ctx, pos, a) - viewer_coordinates(ctx, pos, b)
     m = ctx.spec.margins
-    da, db = np.linalg.norm(a - cam), np.linalg.norm(b - cam)
+    da, db = camera_distance(ctx, pos, a), camera_distance(ctx, pos, b)
     near = compare_lengths(da, db, m.length_abs_m, m.length_rel)
     slots = [
         side(rel[0], m.axis_m, "right", "left"),

@@ -20,7 +20,7 @@ from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
 from qagen.scene.model import Box
-from qagen.tasks.answers.common import CM_STEP, camera_distance, object_depth, pick_extreme, steered
+from qagen.tasks.answers.common import CM_STEP, camera_distance, object_depth, pick_extreme, scene_table, steered
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -192,6 +192,16 @@ def object_box_3d(ctx: TaskContext, object_id: int) -> Box:
     return ctx.box(object_id) if ctx.index is not None else ctx.scene.object(object_id).box
 
 
+def object_sizes(ctx: TaskContext, object_id: int) -> dict[str, float]:
+    """The object's Box.sizes() (memoised per scene, read-only: the size tasks and their formats
+    measure the same objects again and again)."""
+    table = scene_table(ctx, "object_sizes")
+    sizes = table.get(object_id)
+    if sizes is None:
+        sizes = table[object_id] = object_box_3d(ctx, object_id).sizes()
+    return sizes
+
+
 SIZE_CRITERIA = {"taller": "height", "longer": "length", "wider": "width"}
 SIZE_NOTES = {
     "taller": "Height is an object's vertical extent.",
@@ -207,7 +217,7 @@ def larger_object(ctx: TaskContext, cand: Candidate, criteria: tuple[str, ...] =
     and gives the answer the balance lacks. Balancing each criterion apart would stall a scene
     whose same-label pairs differ mostly in one size: one pair seen differing in width would hold
     every other key back until a second one turned up."""
-    measured = {r: object_box_3d(ctx, cand.object_id(r)).sizes() for r in ("a", "b")}
+    measured = {r: object_sizes(ctx, cand.object_id(r)) for r in ("a", "b")}
 
     def solve(criterion: str) -> Solved:
         values = {r: measured[r][SIZE_CRITERIA[criterion]] for r in ("a", "b")}
@@ -237,7 +247,7 @@ def object_dimension(ctx: TaskContext, cand: Candidate,
                      dimensions: tuple[str, ...] = ("longest", "height", "width")) -> Solved:
     """One dimension of object a in cm: the longest side of its box, its height or its width."""
     dimension = str(ctx.pick(list(dimensions)))
-    measured = object_box_3d(ctx, cand.object_id("a")).sizes()
+    measured = object_sizes(ctx, cand.object_id("a"))
     exact = max(measured.values()) if dimension == "longest" else measured[dimension]
     answer = Answer("number", round_to(exact * 100, CM_STEP), exact=exact * 100, unit="cm",
                     extra={"dimension": dimension})
