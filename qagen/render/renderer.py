@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Optional
 
 import numpy as np
@@ -40,8 +41,14 @@ class RenderState:
 
     def least_used(self, counter: Counter, keys: list, rng: np.random.Generator) -> list:
         """Keys ordered from least to most used, ties broken by the RNG."""
-        jitter = rng.permutation(len(keys))
+        jitter = rng.permutation(len(keys)).tolist()  # Python ints: numpy scalars compare ~10x slower
         return [k for _, _, k in sorted((counter[k], j, k) for k, j in zip(keys, jitter))]
+
+
+@lru_cache(maxsize=None)
+def letter_choices(n: int) -> str:
+    """"A, B, C or D" for n = 4: one of a few strings, asked by every select question."""
+    return ", ".join(LETTERS[: n - 1]) + f" or {LETTERS[n - 1]}"
 
 
 def spell(value: Any, fact: Fact, coordinates: bool = True) -> str:
@@ -128,9 +135,9 @@ class Renderer:
                 state.patterns.accept(None, patterns[correct], patterns)
         letter = LETTERS[correct]
         state.letters[correct] += 1
-        shown = [spell(v, fact) for v in values]
-        worded["options"] = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(shown))
-        worded["letters"] = ", ".join(LETTERS[: len(shown) - 1]) + f" or {LETTERS[len(shown) - 1]}"
+        shown = [kind.spell(v, fact.answer, fact, True) for v in values]
+        worded["options"] = "\n".join([f"{option}. {text}" for option, text in zip(LETTERS, shown)])
+        worded["letters"] = letter_choices(len(shown))
         worded["letter"] = letter
         answer_meta["options"] = values
         answer_meta["letter"] = letter

@@ -47,7 +47,7 @@ def _marker_text(marker: MarkerPlacement, where: str, coordinates: bool) -> str:
     shape = "point" if marker.kind == "point" else "box"
     if not coordinates:
         return f"{marker.color} {shape}{where}"
-    numbers = ", ".join(str(v) for v in (marker.xy if marker.kind == "point" else marker.box))
+    numbers = ", ".join(map(str, marker.xy if marker.kind == "point" else marker.box))
     return f"{marker.color} {shape} [{numbers}]{where}"
 
 
@@ -72,6 +72,8 @@ def refer(obj: ObjectRef, fact: Fact, coordinates: bool = True) -> str:
 
 
 def marker_note(fact: Fact) -> str:
+    if not fact.markers:  # a third of the facts: skip building the sets
+        return ""
     kinds = {m.kind for m in fact.markers}
     notes = ([POINT_NOTE] if "point" in kinds else []) + ([BOX_NOTE] if "box" in kinds else [])
     return " ".join(notes)
