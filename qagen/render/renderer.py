@@ -79,7 +79,10 @@ def variables(fact: Fact, shared: dict[str, Any], names: frozenset[str], coordin
     answer and its value, and the shared variables (which win over references, as they are named).
     Only what the template reads is spelled: most answers read one value, no question the answer."""
     a = fact.answer
-    out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects if o.role in names}
+    out: dict[str, Any] = {}
+    for o in fact.objects:  # a loop, not a dict comprehension (a function call of its own in 3.11)
+        if o.role in names:
+            out[o.role] = wording.refer(o, fact, coordinates)
     if "answer" in names or "value" in names:
         out["answer"] = KINDS.get(a.kind)().spell(a.value, a, fact, coordinates)
         out["value"] = wording.number(a.value) if a.kind == "number" else out["answer"]
@@ -159,8 +162,8 @@ class Renderer:
                 answer_meta: dict, seed: int) -> QA:
         scene = self.scene
         frames = [scene.frames[p] for p in fact.frames]
-        images = tuple(scene.image_names[p] for p in fact.frames)
-        markers = tuple(Marker(m.role, m.kind, m.color, m.image, m.xy, m.box, m.rule) for m in fact.markers)
+        images = tuple([scene.image_names[p] for p in fact.frames])  # lists, not generators: cheaper to drain
+        markers = tuple([Marker(m.role, m.kind, m.color, m.image, m.xy, m.box, m.rule) for m in fact.markers])
         meta = {
             "qagen": qagen.__version__,
             "task": self.spec.name,

@@ -64,8 +64,10 @@ def refer(obj: ObjectRef, fact: Fact, coordinates: bool = True) -> str:
     Questions give the marker's coordinates (markers are not drawn by default); answers name the
     marker's colour only. A label that is not unique in view is never used alone.
     """
-    marker = next((m for m in fact.markers if m.role == obj.role), None)
-    if marker is None:
+    for marker in fact.markers:  # a loop, not next(generator): asked twice per object of every record
+        if marker.role == obj.role:
+            break
+    else:
         return f"the {obj.label}"
     at = _marker_text(marker, image_name(fact, marker.image), coordinates)
     return f"the {obj.label} ({at})" if obj.unique_label else f"the {obj.label} at the {at}"
