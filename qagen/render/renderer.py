@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Optional
 
 import numpy as np
@@ -40,8 +41,14 @@ class RenderState:
 
     def least_used(self, counter: Counter, keys: list, rng: np.random.Generator) -> list:
         """Keys ordered from least to most used, ties broken by the RNG."""
-        jitter = rng.permutation(len(keys))
+        jitter = rng.permutation(len(keys)).tolist()  # Python ints: numpy scalars compare ~10x slower
         return [k for _, _, k in sorted((counter[k], j, k) for k, j in zip(keys, jitter))]
+
+
+@lru_cache(maxsize=None)
+def letter_choices(n: int) -> str:
+    """"A, B, C or D" for n = 4: one of a few strings, asked by every select question."""
+    return ", ".join(LETTERS[: n - 1]) + f" or {LETTERS[n - 1]}"
 
 
 def spell(value: Any, fact: Fact, coordinates: bool = True) -> str:
@@ -72,7 +79,10 @@ def variables(fact: Fact, shared: dict[str, Any], names: frozenset[str], coordin
     answer and its value, and the shared variables (which win over references, as they are named).
     Only what the template reads is spelled: most answers read one value, no question the answer."""
     a = fact.answer
-    out: dict[str, Any] = {o.role: wording.refer(o, fact, coordinates) for o in fact.objects if o.role in names}
+    out: dict[str, Any] = {}
+    for o in fact.objects:  # a loop, not a dict comprehension (a function call of its own in 3.11)
+        if o.role in names:
+            out[o.role] = wording.refer(o, fact, coordinates)
     if "answer" in names or "value" in names:
         out["answer"] = KINDS.get(a.kind)().spell(a.value, a, fact, coordinates)
         out["value"] = wording.number(a.value) if a.kind == "number" else out["answer"]
@@ -128,9 +138,9 @@ class Renderer:
                 state.patterns.accept(None, patterns[correct], patterns)
         letter = LETTERS[correct]
         state.letters[correct] += 1
-        shown = [spell(v, fact) for v in values]
-        worded["options"] = "\n".join(f"{LETTERS[i]}. {text}" for i, text in enumerate(shown))
-        worded["letters"] = ", ".join(LETTERS[: len(shown) - 1]) + f" or {LETTERS[len(shown) - 1]}"
+        shown = [kind.spell(v, fact.answer, fact, True) for v in values]
+        worded["options"] = "\n".join([f"{option}. {text}" for option, text in zip(LETTERS, shown)])
+        worded["letters"] = letter_choices(len(shown))
         worded["letter"] = letter
         answer_meta["options"] = values
         answer_meta["letter"] = letter
@@ -152,8 +162,8 @@ class Renderer:
                 answer_meta: dict, seed: int) -> QA:
         scene = self.scene
         frames = [scene.frames[p] for p in fact.frames]
-        images = tuple(scene.image_names[p] for p in fact.frames)
-        markers = tuple(Marker(m.role, m.kind, m.color, m.image, m.xy, m.box, m.rule) for m in fact.markers)
+        images = tuple([scene.image_names[p] for p in fact.frames])  # lists, not generators: cheaper to drain
+        markers = tuple([Marker(m.role, m.kind, m.color, m.image, m.xy, m.box, m.rule) for m in fact.markers])
         meta = {
             "qagen": qagen.__version__,
             "task": self.spec.name,

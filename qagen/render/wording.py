@@ -47,7 +47,7 @@ def _marker_text(marker: MarkerPlacement, where: str, coordinates: bool) -> str:
     shape = "point" if marker.kind == "point" else "box"
     if not coordinates:
         return f"{marker.color} {shape}{where}"
-    numbers = ", ".join(str(v) for v in (marker.xy if marker.kind == "point" else marker.box))
+    numbers = ", ".join(map(str, marker.xy if marker.kind == "point" else marker.box))
     return f"{marker.color} {shape} [{numbers}]{where}"
 
 
@@ -64,14 +64,18 @@ def refer(obj: ObjectRef, fact: Fact, coordinates: bool = True) -> str:
     Questions give the marker's coordinates (markers are not drawn by default); answers name the
     marker's colour only. A label that is not unique in view is never used alone.
     """
-    marker = next((m for m in fact.markers if m.role == obj.role), None)
-    if marker is None:
+    for marker in fact.markers:  # a loop, not next(generator): asked twice per object of every record
+        if marker.role == obj.role:
+            break
+    else:
         return f"the {obj.label}"
     at = _marker_text(marker, image_name(fact, marker.image), coordinates)
     return f"the {obj.label} ({at})" if obj.unique_label else f"the {obj.label} at the {at}"
 
 
 def marker_note(fact: Fact) -> str:
+    if not fact.markers:  # a third of the facts: skip building the sets
+        return ""
     kinds = {m.kind for m in fact.markers}
     notes = ([POINT_NOTE] if "point" in kinds else []) + ([BOX_NOTE] if "box" in kinds else [])
     return " ".join(notes)
