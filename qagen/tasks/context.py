@@ -122,6 +122,13 @@ class TaskContext:
             out.append(options[positions[i]])
         return out
 
+    def integer(self, low: int, high: Optional[int] = None) -> int:
+        """What int(rng.integers(low, high)) draws (the same stream), at a quarter of its cost: for
+        draws of a number rather than of an element (pick)."""
+        if high is None:
+            low, high = 0, low
+        return low + self._index_below(high - low)
+
     @cached_property
     def _index_below(self) -> UniformIndex:
         return UniformIndex(self.rng)

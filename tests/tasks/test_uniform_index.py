@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qagen.tasks.context import UINT32, UniformIndex
+from qagen.tasks.context import UINT32, TaskContext, UniformIndex
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -22,3 +22,12 @@ def test_uniform_index_follows_numpys_integers_on_the_same_stream(seed):
 def test_uniform_index_refuses_what_numpy_refuses():
     with pytest.raises(ValueError):
         UniformIndex(np.random.default_rng(0))(0)
+
+
+def test_integer_follows_numpys_integers_with_and_without_a_low_bound():
+    ctx = TaskContext(scene=None, index=None, spec=None, rng=np.random.default_rng(4))
+    rng = np.random.default_rng(4)
+    for high in range(1, 300):
+        assert ctx.integer(high) == rng.integers(high)
+        assert ctx.integer(high - 7, high) == rng.integers(high - 7, high)
+        assert ctx.integer(-high, high) == rng.integers(-high, high)
