@@ -48,6 +48,11 @@ class Box:
 
     def sizes(self) -> dict[str, float]:
         """TASKS.md sizes in metres: height (vertical), length / width (longer / shorter horizontal side)."""
+        return dict(self._sizes)
+
+    @cached_property
+    def _sizes(self) -> dict[str, float]:
+        """sizes(), worked out once per box: size tasks ask about the same few boxes hundreds of times."""
         length, width = self.horizontal_sides()
         return {"height": self.vertical_extent(), "length": length, "width": width}
 

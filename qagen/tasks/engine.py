@@ -94,17 +94,22 @@ class Balancer:
 
 
 def _label_count(ctx: TaskContext, frames: tuple[int, ...], label: str) -> int:
-    """How many objects of the label are visible in any of the frames (each counted once)."""
-    by_frame = ctx.per_visibility("ids_by_label")  # frame -> label -> visible ids
-    seen: set = set()
-    for pos in frames:
-        ids = by_frame.get(pos)
-        if ids is None:
-            ids = by_frame[pos] = {}
-            for i in ctx.visible_objects(pos).tolist():
-                ids.setdefault(ctx.label(i), set()).add(i)
-        seen |= ids.get(label, set())
-    return len(seen)
+    """How many objects of the label are visible in any of the frames (each counted once);
+    memoised per scene and visibility filters: nearly half the facts ask what one before did."""
+    counts = ctx.per_visibility("label_counts")  # (frames, label) -> count
+    count = counts.get((frames, label))
+    if count is None:
+        by_frame = ctx.per_visibility("ids_by_label")  # frame -> label -> visible ids
+        seen: set = set()
+        for pos in frames:
+            ids = by_frame.get(pos)
+            if ids is None:
+                ids = by_frame[pos] = {}
+                for i in ctx.visible_objects(pos).tolist():
+                    ids.setdefault(ctx.label(i), set()).add(i)
+            seen |= ids.get(label, set())
+        count = counts[frames, label] = len(seen)
+    return count
 
 
 def _scene_label_count(ctx: TaskContext, label: str) -> int:
@@ -139,7 +144,7 @@ def build_fact(ctx: TaskContext, cand: Candidate, solved: Solved) -> Fact:
 def _identity(cand: Candidate, cand_extra: str, solved: Solved) -> Any:
     """What makes two facts the same question: checked before a fact is built (markers, labels)."""
     extra = solved.answer.extra
-    return (cand.frames, tuple((role, object_id) for role, object_id, _ in cand.roles), cand_extra,
+    return (cand.frames, tuple([(role, object_id) for role, object_id, _ in cand.roles]), cand_extra,
             repr(solved.answer.value), extra.get("criterion"), extra.get("label"))
 
 
@@ -149,8 +154,8 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
     `keep(fact)` may still turn a built fact away (the renderer, when the fact cannot be worded in
     its format; it counts its own reason): the fact then does not count towards n or the balance,
     and sampling goes on."""
-    sampler = SAMPLERS.get(ctx.spec.sampler)
-    answer = ANSWERS.get(ctx.spec.answer)
+    sampler, sampler_args = SAMPLERS.get(ctx.spec.sampler), ctx.spec.sampler_args
+    answer, answer_args = ANSWERS.get(ctx.spec.answer), ctx.spec.answer_args
     balancer = ctx.balancer = Balancer(keys=ctx.spec.balance)
     seen: set = set()  # identities of the facts made (or turned away by `keep`)
     tried: set = set()  # candidates drawn
@@ -161,7 +166,7 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
         if len(facts) >= n or repeats >= EXHAUSTED_AFTER:
             break
         try:
-            cand = sampler(ctx, **ctx.spec.sampler_args)
+            cand = sampler(ctx, **sampler_args)
         except Reject as rej:
             ctx.rejections[rej.reason] += 1
             if rej.final:
@@ -177,7 +182,7 @@ def sample_facts(ctx: TaskContext, n: int, keep: Optional[Callable[[Fact], bool]
         repeats = repeats + 1 if drawn in tried else 0
         tried.add(drawn)
         try:
-            solved = answer(ctx, cand, **ctx.spec.answer_args)
+            solved = answer(ctx, cand, **answer_args)
         except Reject as rej:
             ctx.rejections[rej.reason] += 1
             continue

@@ -30,8 +30,8 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
     for spec in ctx.spec.markers:
         if spec.role in pixels:
             image, col, row = pixels[spec.role]
-            (x, y), = _to_colour_1000(ctx, np.array([cand.frames[image]]), np.array([[col + 0.5, row + 0.5]]))
-            placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=(int(x), int(y)), rule="pixel"))
+            xy = _pixel_point(ctx, cand.frames[image], col, row)
+            placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=xy, rule="pixel"))
             continue
         object_id, image = cand.object_id(spec.role), cand.image_of(spec.role)
         if image is None:
@@ -43,6 +43,17 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
         else:
             placed.append(MarkerPlacement(spec.role, "box", spec.color, image, box=markers.box_tuples[row], rule="mask_box"))
     return tuple(placed)
+
+
+def _pixel_point(ctx: TaskContext, frame_pos: int, col: int, row: int) -> tuple[int, int]:
+    """The centre of a mask-grid pixel in 0-1000 of the colour image, memoised per scene: the
+    answer and the fact place the same pixels, and numpy on one point costs some 30 us."""
+    memo = ctx.scene_memo.setdefault("pixel_points", {})
+    key = (frame_pos, col, row)
+    if key not in memo:
+        (x, y), = _to_colour_1000(ctx, np.array([frame_pos]), np.array([[col + 0.5, row + 0.5]]))
+        memo[key] = (int(x), int(y))
+    return memo[key]
 
 
 @dataclass(frozen=True)
