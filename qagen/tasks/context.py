@@ -125,8 +125,7 @@ class TaskContext:
     def integer(self, low: int, high: Optional[int] = None) -> int:
         """What int(rng.integers(low, high)) draws (the same stream), at a quarter of its cost: for
         draws of a number rather than of an element (pick)."""
-        if high is None:
-            low, high = 0, low
+        low, high = (0, int(low)) if high is None else (int(low), int(high))  # Python ints: numpy ones overflow
         return low + self._index_below(high - low)
 
     @cached_property

@@ -121,4 +121,4 @@ def steered(ctx: TaskContext, choices: Sequence[T], solve: Callable[[T], Solved]
     if not options:
         raise rejection
     wanted = [option for option in options if ctx.wants(option[1])] or options
-    return wanted[int(ctx.rng.integers(len(wanted)))]
+    return ctx.pick(wanted)

@@ -21,8 +21,8 @@ def frame_pair(ctx: TaskContext, min_gap: int, max_gap: int) -> tuple[int, int]:
     top = min(max_gap, n - 1)
     if top < min_gap:
         raise Reject("scene_too_short", final=True)
-    gap = int(ctx.rng.integers(min_gap, top + 1))
-    first = int(ctx.rng.integers(0, n - gap))
+    gap = ctx.integer(min_gap, top + 1)
+    first = ctx.integer(0, n - gap)
     return (first, first + gap) if ctx.rng.random() < 0.5 else (first + gap, first)
 
 

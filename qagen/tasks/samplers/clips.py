@@ -23,7 +23,7 @@ def every_clip(n_frames: int, length: int, stride: int) -> tuple[tuple[int, ...]
 
 def _clip(ctx: TaskContext, length: int, stride: int) -> tuple[int, ...]:
     clips = every_clip(len(ctx.scene.frames), length, stride)
-    return clips[int(ctx.rng.integers(0, len(clips)))]
+    return ctx.pick(clips)
 
 
 @SAMPLERS.register("video_clip")
@@ -32,7 +32,7 @@ def video_clip(ctx: TaskContext) -> Candidate:
     f = ctx.spec.filters
     if len(ctx.scene.frames) < f.min_frames:
         raise Reject("scene_too_short", final=True)
-    length = int(ctx.rng.integers(f.min_frames, f.max_frames + 1))
+    length = ctx.integer(f.min_frames, f.max_frames + 1)
     return Candidate(frames=_clip(ctx, length, f.frame_stride), roles=(), media="video")
 
 

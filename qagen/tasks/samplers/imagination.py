@@ -39,7 +39,7 @@ def imagination_views(ctx: TaskContext, first: list[str], others: list[str],
                    for oid in table.visible_ids(view) if oid not in taken]
         if not options:
             raise Reject("too_few_objects_in_later_views")
-        image, oid = options[int(ctx.rng.integers(len(options)))]
+        image, oid = ctx.pick(options)
         taken.append(oid)
         roles.append((role, oid, image))
     return Candidate(frames=tuple(views), roles=tuple(roles))
@@ -72,13 +72,13 @@ def imagination_clip(ctx: TaskContext, roles: list[str], apart: Sequence[Sequenc
         pairs = np.argwhere(free[:, None] & free[None, :] & ~together)
         if not len(pairs):
             raise Reject("no_objects_apart_in_clip")
-        picked[first], picked[second] = (int(c) for c in pairs[int(ctx.rng.integers(len(pairs)))])
+        picked[first], picked[second] = (int(c) for c in ctx.pick(pairs))
         free[[picked[first], picked[second]]] = False
     for role in (r for r in roles if r not in picked):
         pool = np.flatnonzero(free)
         if not pool.size:
             raise Reject("too_few_objects_in_clip")
-        picked[role] = int(pool[int(ctx.rng.integers(pool.size))])
+        picked[role] = int(pool[ctx.integer(pool.size)])
         free[picked[role]] = False
     marked = tuple((role, int(table.objects[picked[role]]), int(ctx.pick(np.flatnonzero(shown[:, picked[role]]))))
                    for role in roles)

@@ -144,7 +144,7 @@ def pick_views(ctx: TaskContext, table: ViewTable, images: Sequence[int], overla
     low, high = overlap
     first = first_view(ctx, table)
     pool = table.band(first, low, high)
-    wanted = int(ctx.rng.integers(images[0], images[1] + 1))
+    wanted = ctx.integer(images[0], images[1] + 1)
     chosen, crowded = [first], set()  # crowded: views sharing more than `high` with an extra view
     for view in ctx.rng.permutation(pool).tolist():
         if len(chosen) == wanted:
@@ -190,7 +190,7 @@ def assign_roles(ctx: TaskContext, table: ViewTable, views: list[int], roles: Se
         options = [(image, col) for image, cols in free for col in cols]
         if not options:
             raise Reject("too_few_objects_in_views")
-        image, col = options[int(ctx.rng.integers(len(options)))]
+        image, col = ctx.pick(options)
         uses[image] += 1
         allowed &= apart[col]
         allowed.discard(col)
@@ -226,7 +226,7 @@ def matching_views(ctx: TaskContext, overlap: Sequence[float] = DEFAULT_OVERLAP,
     seconds, pairs = ctx.cache[key]
     if pairs.size == 0:
         raise Reject("no_object_seen_in_both_views")
-    second, col = pairs[int(ctx.rng.integers(len(pairs)))]
+    second, col = ctx.pick(pairs)
     return Candidate(frames=(first, int(seconds[second])), roles=(("a", int(table.objects[col]), 0),))
 
 

@@ -59,7 +59,7 @@ def same_label_objects(ctx: TaskContext, roles: list[str], sizes_differ: bool = 
     sets = ctx.cache[key]
     if not sets:
         raise Reject("no_same_label_pair_differs_in_size" if sizes_differ else "no_label_seen_twice_in_a_frame", final=True)
-    pos, ids = sets[int(ctx.rng.integers(len(sets)))]
+    pos, ids = ctx.pick(sets)
     picks = ctx.sample(ids, len(roles))
     return Candidate(frames=(pos,), roles=tuple((r, int(i), 0) for r, i in zip(roles, picks)))
 

@@ -186,7 +186,7 @@ def label_clip(ctx: TaskContext) -> Candidate:
     are drawn without replacement, and a label is dropped as soon as either of its answers has no
     clip left, so that repeats (rejected as duplicates) cannot tilt a label towards one answer."""
     f = ctx.spec.filters
-    length = int(ctx.rng.integers(f.min_frames, f.max_frames + 1))
+    length = ctx.integer(f.min_frames, f.max_frames + 1)
     if ("clips_left", length) not in ctx.state:  # this format's own draws; the task's tables stay whole
         ctx.state[("clips_left", length)] = {label: (list(shows), list(lacks))
                                              for label, (shows, lacks) in _clips_by_label(ctx, length).items()}
@@ -194,8 +194,8 @@ def label_clip(ctx: TaskContext) -> Candidate:
     if not answerable:
         raise Reject("no_label_both_shown_and_absent")
     label = str(ctx.pick(sorted(answerable)))
-    options = answerable[label][0 if ctx.rng.integers(2) else 1]
-    frames = options.pop(int(ctx.rng.integers(len(options))))
+    options = answerable[label][0 if ctx.integer(2) else 1]
+    frames = options.pop(ctx.integer(len(options)))
     if not options:  # drawn without replacement; a label leaves once either answer runs out
         del answerable[label]
     return Candidate(frames=frames, roles=(), media="video", extra={"label": label})
