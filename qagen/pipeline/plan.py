@@ -54,6 +54,8 @@ class RunPlan:
             if total > self.mix.cap_per_scene:
                 want *= self.mix.cap_per_scene / total
         whole = math.floor(want)
+        if want == whole:  # nothing to round: no stream to hash (most cells at the default mix)
+            return int(whole)
         return int(whole + (fraction(self.seed, "quota", scene_id, spec.name, fmt) < want - whole))
 
 
