@@ -25,63 +25,58 @@ def metres(exact: float, unit: str = "m") -> Answer:
     return Answer("number", round_to(exact, M_STEP), exact=float(exact), unit=unit)
 
 
-def scene_table(ctx: TaskContext, name: str) -> dict:
-    """A per-scene dict for RNG-free values that every task of the scene may ask for again."""
-    table = ctx.scene_memo.get(name)
-    if table is None:
-        table = ctx.scene_memo[name] = {}
-    return table
+def in_scene(ctx: TaskContext, table: str, key, compute: Callable[[], T]) -> T:
+    """compute(), kept per scene in `table` under `key`: for RNG-free values that the scene's
+    tasks, and each of their formats, ask for again and again (thousands of times a scene)."""
+    memo = ctx.scene_memo.get(table)
+    if memo is None:
+        memo = ctx.scene_memo[table] = {}
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = compute()
+    return found
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """The array, locked: a memoised array is shared by every caller."""
+    array.setflags(write=False)
+    return array
 
 
 def frame_view(ctx: TaskContext, frame_pos: int) -> ViewPose:
-    """The ViewPose of a frame's camera (memoised per scene, read-only: relations, camera changes
-    and referring expressions look from the same cameras thousands of times). Raises ValueError,
-    as viewer_axes does, for a camera looking straight up or down."""
-    table = scene_table(ctx, "frame_view")
-    view = table.get(frame_pos)
-    if view is None:
-        view = table[frame_pos] = view_pose(ctx.c2w(frame_pos))
-    return view
+    """The ViewPose of a frame's camera (memoised per scene). Raises ValueError, as viewer_axes
+    does, for a camera looking straight up or down."""
+    return in_scene(ctx, "frame_view", frame_pos, lambda: view_pose(ctx.c2w(frame_pos)))
 
 
 def viewer_coordinates(ctx: TaskContext, frame_pos: int, object_id: int) -> np.ndarray:
     """(right, forward, up) of the object's centre relative to the frame's camera, in its viewer
     frame (memoised per scene, read-only). Raises ValueError as frame_view."""
-    table, key = scene_table(ctx, "viewer_coordinates"), (frame_pos, object_id)
-    found = table.get(key)
-    if found is None:
+
+    def compute() -> np.ndarray:
         view = frame_view(ctx, frame_pos)
-        found = table[key] = to_viewer(ctx.centre(object_id)[None], view.centre, view.axes)[0]
-        found.setflags(write=False)
-    return found
+        return read_only(to_viewer(ctx.centre(object_id)[None], view.centre, view.axes)[0])
+
+    return in_scene(ctx, "viewer_coordinates", (frame_pos, object_id), compute)
 
 
 def object_depth(ctx: TaskContext, cand: Candidate, role: str) -> float:
     """Camera z of the role's centre in the image that marks it (memoised per scene)."""
     pos, object_id = cand.frames[cand.image_of(role) or 0], cand.object_id(role)
-    table = scene_table(ctx, "object_depth")
-    found = table.get((pos, object_id))
-    if found is None:
-        found = table[pos, object_id] = float(world_to_camera(ctx.centre(object_id)[None], ctx.c2w(pos))[0, 2])
-    return found
+    return in_scene(ctx, "object_depth", (pos, object_id),
+                    lambda: float(world_to_camera(ctx.centre(object_id)[None], ctx.c2w(pos))[0, 2]))
 
 
 def camera_distance(ctx: TaskContext, frame_pos: int, object_id: int) -> float:
-    """Memoised per scene: the distance tasks ask for the same views and objects thousands of times."""
-    table, key = scene_table(ctx, "camera_distance"), (frame_pos, object_id)
-    found = table.get(key)
-    if found is None:
-        found = table[key] = float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos))))
-    return found
+    """Distance from the frame's camera to the object's centre (memoised per scene)."""
+    return in_scene(ctx, "camera_distance", (frame_pos, object_id),
+                    lambda: float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos)))))
 
 
 def centre_distance(ctx: TaskContext, id_a: int, id_b: int) -> float:
-    """Memoised per scene, as camera_distance."""
-    table, key = scene_table(ctx, "centre_distance"), (id_a, id_b)
-    found = table.get(key)
-    if found is None:
-        found = table[key] = float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b)))
-    return found
+    """Distance between two objects' centres (memoised per scene)."""
+    return in_scene(ctx, "centre_distance", (id_a, id_b),
+                    lambda: float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b))))
 
 
 def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str,

@@ -5,7 +5,7 @@ import numpy as np
 
 from qagen.geometry.relations import round_to
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import AREA_STEP, scene_table
+from qagen.tasks.answers.common import AREA_STEP, in_scene
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -39,12 +39,15 @@ def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Sol
 def _objects_observed(ctx: TaskContext) -> dict[int, set[int]]:
     """Frame position -> ids of the objects the index observed there, however little (memoised
     per scene: every clip would otherwise scan the whole observation table)."""
-    table = scene_table(ctx, "objects_observed")
-    if not table:
+
+    def compute() -> dict[int, set[int]]:
+        observed: dict[int, set[int]] = {}
         obs = ctx.index.obs
         for pos, oid in zip(np.asarray(obs["frame"]).tolist(), np.asarray(obs["object"]).tolist()):
-            table.setdefault(pos, set()).add(oid)
-    return table
+            observed.setdefault(pos, set()).add(oid)
+        return observed
+
+    return in_scene(ctx, "objects_observed", "by_frame", compute)
 
 
 @ANSWERS.register("floor_area")
