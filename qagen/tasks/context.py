@@ -172,6 +172,17 @@ class TaskContext:
             raise Reject(found.reason)
         return found
 
+    def per_scene(self, table: str, key: Any, compute: Callable[[], Any]) -> Any:
+        """compute(), kept per scene in `table` under `key`: for RNG-free values that the scene's
+        tasks, and each of their formats, ask for again and again (thousands of times a scene)."""
+        memo = self.scene_memo.get(table)
+        if memo is None:
+            memo = self.scene_memo[table] = {}
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = compute()
+        return found
+
     def label(self, object_id: int) -> str:
         return self._labels[object_id]
 
@@ -213,12 +224,21 @@ class TaskContext:
             ids.setflags(write=False)
         return ids
 
+    def visible_ids(self, frame_pos: int) -> tuple[int, ...]:
+        """visible_objects as Python ints, in its order (memoised per scene and visibility filters):
+        samplers draw from and loop over them thousands of times per scene."""
+        by_frame = self.per_visibility("visible_id_tuples")
+        ids = by_frame.get(frame_pos)
+        if ids is None:
+            ids = by_frame[frame_pos] = tuple(self.visible_objects(frame_pos).tolist())
+        return ids
+
     def row(self, frame_pos: int, object_id: int) -> int:
         """The index row of a visible object in a frame (KeyError when it is not visible there)."""
         by_frame = self.per_visibility("rows_by_object")
         rows = by_frame.get(frame_pos)
         if rows is None:
-            rows = by_frame[frame_pos] = dict(zip(self.visible_objects(frame_pos).tolist(),
+            rows = by_frame[frame_pos] = dict(zip(self.visible_ids(frame_pos),
                                                   self.visible_rows(frame_pos).tolist()))
         try:
             return rows[object_id]

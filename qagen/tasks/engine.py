@@ -105,7 +105,7 @@ def _label_count(ctx: TaskContext, frames: tuple[int, ...], label: str) -> int:
             ids = by_frame.get(pos)
             if ids is None:
                 ids = by_frame[pos] = {}
-                for i in ctx.visible_objects(pos).tolist():
+                for i in ctx.visible_ids(pos):
                     ids.setdefault(ctx.label(i), set()).add(i)
             seen |= ids.get(label, set())
         count = counts[frames, label] = len(seen)

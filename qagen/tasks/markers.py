@@ -48,12 +48,12 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
 def _pixel_point(ctx: TaskContext, frame_pos: int, col: int, row: int) -> tuple[int, int]:
     """The centre of a mask-grid pixel in 0-1000 of the colour image, memoised per scene: the
     answer and the fact place the same pixels, and numpy on one point costs some 30 us."""
-    memo = ctx.scene_memo.setdefault("pixel_points", {})
-    key = (frame_pos, col, row)
-    if key not in memo:
+
+    def compute() -> tuple[int, int]:
         (x, y), = _to_colour_1000(ctx, np.array([frame_pos]), np.array([[col + 0.5, row + 0.5]]))
-        memo[key] = (int(x), int(y))
-    return memo[key]
+        return int(x), int(y)
+
+    return ctx.per_scene("pixel_points", (frame_pos, col, row), compute)
 
 
 @dataclass(frozen=True)

@@ -117,12 +117,13 @@ def _labels_between(ctx: TaskContext, first: int, last: int,
                     thresholds: MotionThresholds) -> tuple[dict[str, float], float, MotionCall]:
     """Motion components from frame `first` to `last`, the scene scale seen from `first`, the call
     (memoised per scene: clips of every format come back to the same few hundred frame pairs)."""
-    key = ("motion_labels", first, last, thresholds)
-    if key not in ctx.scene_memo:
+
+    def compute() -> tuple[dict[str, float], float, MotionCall]:
         components = motion_components(ctx.c2w(first), ctx.c2w(last))
         scale = median_depth(ctx, first)
-        ctx.scene_memo[key] = components, scale, motion_labels(components, scale, thresholds)
-    return ctx.scene_memo[key]
+        return components, scale, motion_labels(components, scale, thresholds)
+
+    return ctx.per_scene("motion_labels", (first, last, thresholds), compute)
 
 
 def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[list[list[str]], np.ndarray]:

@@ -25,18 +25,6 @@ def metres(exact: float, unit: str = "m") -> Answer:
     return Answer("number", round_to(exact, M_STEP), exact=float(exact), unit=unit)
 
 
-def in_scene(ctx: TaskContext, table: str, key, compute: Callable[[], T]) -> T:
-    """compute(), kept per scene in `table` under `key`: for RNG-free values that the scene's
-    tasks, and each of their formats, ask for again and again (thousands of times a scene)."""
-    memo = ctx.scene_memo.get(table)
-    if memo is None:
-        memo = ctx.scene_memo[table] = {}
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = compute()
-    return found
-
-
 def read_only(array: np.ndarray) -> np.ndarray:
     """The array, locked: a memoised array is shared by every caller."""
     array.setflags(write=False)
@@ -46,7 +34,7 @@ def read_only(array: np.ndarray) -> np.ndarray:
 def frame_view(ctx: TaskContext, frame_pos: int) -> ViewPose:
     """The ViewPose of a frame's camera (memoised per scene). Raises ValueError, as viewer_axes
     does, for a camera looking straight up or down."""
-    return in_scene(ctx, "frame_view", frame_pos, lambda: view_pose(ctx.c2w(frame_pos)))
+    return ctx.per_scene("frame_view", frame_pos, lambda: view_pose(ctx.c2w(frame_pos)))
 
 
 def viewer_coordinates(ctx: TaskContext, frame_pos: int, object_id: int) -> np.ndarray:
@@ -57,26 +45,26 @@ def viewer_coordinates(ctx: TaskContext, frame_pos: int, object_id: int) -> np.n
         view = frame_view(ctx, frame_pos)
         return read_only(to_viewer(ctx.centre(object_id)[None], view.centre, view.axes)[0])
 
-    return in_scene(ctx, "viewer_coordinates", (frame_pos, object_id), compute)
+    return ctx.per_scene("viewer_coordinates", (frame_pos, object_id), compute)
 
 
 def object_depth(ctx: TaskContext, cand: Candidate, role: str) -> float:
     """Camera z of the role's centre in the image that marks it (memoised per scene)."""
     pos, object_id = cand.frames[cand.image_of(role) or 0], cand.object_id(role)
-    return in_scene(ctx, "object_depth", (pos, object_id),
-                    lambda: float(world_to_camera(ctx.centre(object_id)[None], ctx.c2w(pos))[0, 2]))
+    return ctx.per_scene("object_depth", (pos, object_id),
+                         lambda: float(world_to_camera(ctx.centre(object_id)[None], ctx.c2w(pos))[0, 2]))
 
 
 def camera_distance(ctx: TaskContext, frame_pos: int, object_id: int) -> float:
     """Distance from the frame's camera to the object's centre (memoised per scene)."""
-    return in_scene(ctx, "camera_distance", (frame_pos, object_id),
-                    lambda: float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos)))))
+    return ctx.per_scene("camera_distance", (frame_pos, object_id),
+                         lambda: float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos)))))
 
 
 def centre_distance(ctx: TaskContext, id_a: int, id_b: int) -> float:
     """Distance between two objects' centres (memoised per scene)."""
-    return in_scene(ctx, "centre_distance", (id_a, id_b),
-                    lambda: float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b))))
+    return ctx.per_scene("centre_distance", (id_a, id_b),
+                         lambda: float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b))))
 
 
 def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str,

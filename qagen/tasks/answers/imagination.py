@@ -17,7 +17,7 @@ from qagen.geometry.directions import QUADRANTS, bearing_deg, horizontal_gap, ob
 from qagen.geometry.relations import compare_lengths, length_gap_needed, round_to, side
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import M_STEP, in_scene, read_only
+from qagen.tasks.answers.common import M_STEP, read_only
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -43,8 +43,8 @@ def _observer_view(ctx: TaskContext, cand: Candidate, roles: list[str], min_faci
     (memoised per scene, read-only: the observer tasks and their formats draw the same objects
     again and again)."""
     stand, face = cand.object_id("stand"), cand.object_id("face")
-    gap = in_scene(ctx, "observer_facing_gap", (stand, face),
-                   lambda: horizontal_gap(object_centre(ctx, stand), object_centre(ctx, face)))
+    gap = ctx.per_scene("observer_facing_gap", (stand, face),
+                        lambda: horizontal_gap(object_centre(ctx, stand), object_centre(ctx, face)))
     if gap < min_facing_m:
         raise Reject("facing_object_too_close")
     shown = tuple(cand.object_id(r) for r in roles)
@@ -53,7 +53,7 @@ def _observer_view(ctx: TaskContext, cand: Candidate, roles: list[str], min_faci
         points = np.stack([object_centre(ctx, object_id) for object_id in shown])
         return read_only(observer_offsets(points, object_centre(ctx, stand), object_centre(ctx, face)))
 
-    return dict(zip(roles, in_scene(ctx, "observer_view", (stand, face, shown), offsets)))
+    return dict(zip(roles, ctx.per_scene("observer_view", (stand, face, shown), offsets)))
 
 
 def _axis(delta: float, need: float, positive: str, negative: str) -> tuple[str, float]:

@@ -5,7 +5,7 @@ import numpy as np
 
 from qagen.geometry.relations import round_to
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import AREA_STEP, in_scene
+from qagen.tasks.answers.common import AREA_STEP
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -16,7 +16,7 @@ def instance_count(ctx: TaskContext, cand: Candidate, max_count: int = 9) -> Sol
     """Distinct instances of one label seen over the clip (not detections)."""
     seen: dict[int, bool] = {}
     for pos in cand.frames:
-        for oid in ctx.visible_objects(pos).tolist():
+        for oid in ctx.visible_ids(pos):
             seen[oid] = True
     if not seen:
         raise Reject("nothing_visible")
@@ -47,7 +47,7 @@ def _objects_observed(ctx: TaskContext) -> dict[int, set[int]]:
             observed.setdefault(pos, set()).add(oid)
         return observed
 
-    return in_scene(ctx, "objects_observed", "by_frame", compute)
+    return ctx.per_scene("objects_observed", "by_frame", compute)
 
 
 @ANSWERS.register("floor_area")

@@ -15,7 +15,7 @@ import numpy as np
 from qagen.geometry.box_distance import box_distance
 from qagen.geometry.relations import round_to
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import M_STEP, in_scene, pick_extreme, steered
+from qagen.tasks.answers.common import M_STEP, pick_extreme, steered
 from qagen.tasks.answers.imagination import object_centre
 from qagen.tasks.answers.single_view_extra import object_box_3d
 from qagen.tasks.context import Candidate, TaskContext
@@ -29,7 +29,7 @@ COUNT_KEYS = 3  # counts of 3 and more share one balance key
 def object_distance(ctx: TaskContext, id_a: int, id_b: int, distance: str) -> float:
     """Distance in metres between two objects, by the convention `distance` names (memoised per
     scene: the scene-level tasks and their formats draw the same pairs again and again)."""
-    return in_scene(ctx, "object_distance", (id_a, id_b, distance), lambda: _object_distance(ctx, id_a, id_b, distance))
+    return ctx.per_scene("object_distance", (id_a, id_b, distance), lambda: _object_distance(ctx, id_a, id_b, distance))
 
 
 def _object_distance(ctx: TaskContext, id_a: int, id_b: int, distance: str) -> float:

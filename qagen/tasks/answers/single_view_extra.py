@@ -20,7 +20,7 @@ from qagen.geometry.projection import world_to_camera
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
 from qagen.scene.model import Box
-from qagen.tasks.answers.common import CM_STEP, camera_distance, in_scene, object_depth, pick_extreme, steered
+from qagen.tasks.answers.common import CM_STEP, camera_distance, object_depth, pick_extreme, steered
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -195,7 +195,7 @@ def object_box_3d(ctx: TaskContext, object_id: int) -> Box:
 def object_sizes(ctx: TaskContext, object_id: int) -> dict[str, float]:
     """The object's Box.sizes() (memoised per scene, read-only: the size tasks and their formats
     measure the same objects again and again)."""
-    return in_scene(ctx, "object_sizes", object_id, lambda: object_box_3d(ctx, object_id).sizes())
+    return ctx.per_scene("object_sizes", object_id, lambda: object_box_3d(ctx, object_id).sizes())
 
 
 SIZE_CRITERIA = {"taller": "height", "longer": "length", "wider": "width"}

@@ -9,16 +9,6 @@ from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Reject
 
 
-def visible_ids(ctx: TaskContext, frame_pos: int) -> tuple[int, ...]:
-    """ctx.visible_objects(frame_pos) as Python ints, in its order (memoised per scene and
-    visibility filters): samplers draw from and loop over them thousands of times per scene."""
-    by_frame = ctx.per_visibility("visible_id_tuples")
-    ids = by_frame.get(frame_pos)
-    if ids is None:
-        ids = by_frame[frame_pos] = tuple(ctx.visible_objects(frame_pos).tolist())
-    return ids
-
-
 def _frames_with_at_least(ctx: TaskContext, k: int) -> list[int]:
     """Frame positions with at least k visible objects (memoised per scene and visibility filters:
     most single-view tasks share it)."""
@@ -40,7 +30,7 @@ def single_view_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
     if not frames:
         raise Reject("too_few_visible_objects")
     pos = ctx.pick(frames)
-    ids = ctx.sample(visible_ids(ctx, pos), len(roles))
+    ids = ctx.sample(ctx.visible_ids(pos), len(roles))
     if not _well_separated(ctx, ids):
         raise Reject("objects_too_close")
     return Candidate(frames=(pos,), roles=tuple((r, i, 0) for r, i in zip(roles, ids)))
@@ -72,7 +62,7 @@ def _same_label_sets(ctx: TaskContext, k: int, sizes_differ: bool) -> list[tuple
     sets = []
     for pos in range(len(ctx.scene.frames)):
         by_label: dict[str, list[int]] = {}
-        for object_id in ctx.visible_objects(pos).tolist():
+        for object_id in ctx.visible_ids(pos):
             by_label.setdefault(ctx.label(object_id), []).append(object_id)
         groups = [ids for _, ids in sorted(by_label.items()) if len(ids) >= k]
         if sizes_differ:

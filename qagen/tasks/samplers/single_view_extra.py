@@ -111,7 +111,7 @@ def _overview_objects(ctx: TaskContext) -> tuple[Candidate, list[int], str]:
         objects = [o.id for o in ctx.scene.objects if counts[o.label] == 1]
         overview, why_none = scene_overview(ctx), "no_uniquely_labelled_object"
         if overview.frames and ctx.index is not None and objects:
-            seen = set().union(*(ctx.visible_objects(p).tolist() for p in overview.frames))
+            seen = set().union(*(ctx.visible_ids(p) for p in overview.frames))
             objects, why_none = [i for i in objects if i in seen], "object_not_seen_in_clip"
         ctx.cache["overview_objects"] = overview, objects, why_none
     return ctx.cache["overview_objects"]

@@ -14,7 +14,7 @@ from qagen.registry import SAMPLERS
 from qagen.tasks.context import REFERENCE_AREA, Candidate, TaskContext
 from qagen.tasks.fact import Reject
 from qagen.tasks.samplers.clips import every_clip, qualifying_clips, scene_overview, video_clip
-from qagen.tasks.samplers.single_view import _well_separated, visible_ids
+from qagen.tasks.samplers.single_view import _well_separated
 
 NONE, PARTLY, SHOWN = 0, 1, 2
 STRAY_SHARE = 0.1  # fewer mask pixels than this share of min_pixels are mask noise, not a sighting
@@ -73,7 +73,7 @@ def visible_in(ctx: TaskContext, frames: tuple[int, ...]) -> dict[int, list[int]
     if where is None:
         where = ctx.cache[key] = {}
         for k, pos in enumerate(frames):
-            for oid in visible_ids(ctx, pos):
+            for oid in ctx.visible_ids(pos):
                 where.setdefault(oid, []).append(k)
     return where
 
