@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 TOP_TASKS = 6  # per scene, the tasks whose sampling and rendering cost most
@@ -42,7 +43,8 @@ def run_child(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as out:
         plan = plan_from_options(args.tasks, "all", "all", Path(out), 0, mix, args.device, False, False, "sharegpt")
         start = time.perf_counter()
-        manifest = generate_dataset(plan, Path(args.data), "native", workers=args.workers)
+        manifest = generate_dataset(plan, Path(args.data), "native", workers=args.workers,
+                                    task_workers=None)  # as the command line: the cores the workers leave
         seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     qa = manifest["totals"]["records"]
@@ -56,12 +58,15 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     compilation, template compilation, file cache). Scenes are thinned to keyframes as a run thins
     them (`frame_stride`, 1 for the demo's walks). Per scene: load, lift (SceneIndex.build,
     depth and mask decoding included), sample + render (every QA of the plan), encode + validate
-    for two writers; the ratio the issue asks about, sample + render over lift, both as measured (lifting
-    on every core, sampling on one), with lifting on one core too (as each scene gets in a run with
-    one worker per core) and in CPU seconds of every thread (what each stage costs); and the tasks
-    whose sampling and rendering cost most (in the best run)."""
+    for two writers; the ratio the issue asks about, sample + render over lift, both stages on
+    every core as a run of one scene at a time does them (lifting's kernels on every thread, the
+    scene's tasks shared by one process per core: pipeline.task_fanout); sampling in one process
+    against lifting on one core (as each scene gets in a run with one worker per core); the same
+    in CPU seconds of every thread of this process (what each stage costs); and the tasks whose
+    sampling and rendering cost most (in the best one-process run)."""
     from qagen.pipeline.mix import Mix
     from qagen.pipeline.run import plan_from_options
+    from qagen.pipeline import task_fanout
     from qagen.pipeline.scene_job import SceneReport, scene_records
     from qagen.scene.index import SceneIndex
     from qagen.scene.loaders import discover_scenes, load_scene
@@ -71,10 +76,15 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
 
     on_cpu = resolve_device(device) == "numba"
     plan = plan_from_options(tasks, "all", "all", Path("."), 0, Mix(), device, False, False, "sharegpt")
+    fanned = replace(plan, task_workers=task_fanout.auto_task_workers(1, 1))
     writers = [make_writer(n, data) for n in ("sharegpt", "internvl")]
     paths = discover_scenes(data, "native")
     warm = load_scene(paths[0]).keyframes(plan.frame_stride)[0]
-    list(scene_records(warm, SceneIndex.build(warm, device=device), plan, SceneReport(warm.id, warm.source)))
+    warm_index = SceneIndex.build(warm, device=device)
+    list(scene_records(warm, warm_index, plan, SceneReport(warm.id, warm.source)))
+    while not task_fanout.ready(fanned) and fanned.task_workers > 1:  # the helpers start once, as in a run
+        time.sleep(0.05)
+    list(task_fanout.plan_records(warm, warm_index, fanned, SceneReport(warm.id, warm.source)))
 
     cpu: dict = {}  # work's name -> CPU seconds of the fastest run (every thread of this process)
 
@@ -94,21 +104,25 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
         lift_s, index = best(lambda: SceneIndex.build(scene, device=device), "lift")
         lift_one_core_s = one_core(lambda: best(lambda: SceneIndex.build(scene, device=device, workers=1))[0]) \
             if on_cpu else None
-        sample_s, (records, per_task) = best(lambda: timed_records(scene_records(scene, index, plan,
-                                                                                SceneReport(scene.id, scene.source))),
-                                             "sample")
+        one_process_s, (records, per_task) = best(lambda: timed_records(scene_records(
+            scene, index, plan, SceneReport(scene.id, scene.source))), "sample")
+        sample_s, shared = best(lambda: list(task_fanout.plan_records(scene, index, fanned,
+                                                                      SceneReport(scene.id, scene.source))))
+        assert [(q.id, q.answer) for q in shared] == [(q.id, q.answer) for q in records], "fanned-out sampling changed the records"
         encode_s, _ = best(lambda: [w.validate(w.encode(qa), qa) for qa in records for w in writers])
         rows.append({
             "scene": scene.id, "frames": len(scene.frames), "frame_stride": stride, "qa": len(records),
             "qa_per_frame": round(len(records) / len(scene.frames), 1),
             "load_s": round(load_s, 4), "lift_s": round(lift_s, 4), "sample_render_s": round(sample_s, 4),
+            "task_workers": fanned.task_workers, "sample_render_one_process_s": round(one_process_s, 4),
             "encode_validate_s": round(encode_s, 4),
             "lift_ms_per_frame": round(1000 * lift_s / len(scene.frames), 2),
             "sample_render_ms_per_qa": round(1000 * sample_s / len(records), 3),
             "sample_render_over_lift": round(sample_s / lift_s, 2),
             # both stages on one core, as in a run with one worker per core (numba lifting only)
             "lift_one_core_s": None if lift_one_core_s is None else round(lift_one_core_s, 4),
-            "sample_render_over_lift_one_core": None if lift_one_core_s is None else round(sample_s / lift_one_core_s, 2),
+            "sample_render_over_lift_one_core": None if lift_one_core_s is None
+            else round(one_process_s / lift_one_core_s, 2),
             # CPU seconds of every thread (the same fastest runs): what each stage costs a machine
             # whose cores are all busy, and steadier than wall time on a shared one
             "lift_cpu_s": round(cpu["lift"], 4), "sample_render_cpu_s": round(cpu["sample"], 4),

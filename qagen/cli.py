@@ -28,6 +28,8 @@ def generate(
     out: Path = typer.Option(Path("qagen_out"), help="Output folder."),
     seed: int = typer.Option(0, help="Global seed."),
     workers: int = typer.Option(1, help="Scenes processed in parallel (local executor)."),
+    task_workers: Optional[int] = typer.Option(None, help="Processes sharing each scene's tasks (default: the "
+                                                         "cores --workers leaves free; 1 on Ray)."),
     device: str = typer.Option("auto", help="Lifting device: auto, cpu or cuda."),
     executor: str = typer.Option("local", help="local or ray."),
     address: Optional[str] = typer.Option(None, help="Ray cluster address (ray executor)."),
@@ -51,7 +53,7 @@ def generate(
         plan = plan_from_options(tasks, qa_format, format, out, seed, load_mix(mix), device, resume, strip_meta,
                                  sharegpt_style, specs, templates, burn_markers, frame_stride)
         manifest = generate_dataset(plan, data, loader, workers=workers, executor=executor, address=address,
-                                    gpus_per_scene=gpus_per_scene, scene_limit=limit)
+                                    gpus_per_scene=gpus_per_scene, scene_limit=limit, task_workers=task_workers)
     except QagenError as exc:
         _fail(exc)
         return

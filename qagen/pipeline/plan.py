@@ -35,6 +35,7 @@ class RunPlan:
     sharegpt_style: str = "sharegpt"
     burn_markers: bool = False  # draw markers into copies of the images (writers.burn)
     frame_stride: int | str = "auto"  # keep every n-th frame of each scene; "auto": Scene.keyframes
+    task_workers: int = 1  # processes that share each scene's tasks (pipeline.task_fanout)
     extra_specs: tuple[Path, ...] = ()
     extra_templates: tuple[Path, ...] = ()
 

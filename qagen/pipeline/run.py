@@ -15,6 +15,7 @@ from qagen.pipeline.executors import run_local, run_ray
 from qagen.pipeline.manifest import build_manifest, write_manifest
 from qagen.pipeline.plan import RunPlan, ScenePointer, scale_for_total
 from qagen.pipeline.scene_job import SceneReport, shard_info
+from qagen.pipeline.task_fanout import auto_task_workers
 from qagen.render.catalogue import template_dirs
 from qagen.scene.loaders import discover_scenes
 from qagen.specs.load import spec_dirs
@@ -67,8 +68,13 @@ def _last_file(folders: list[Path], name: str) -> Path:
 
 def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: int = 1,
                      executor: str = "local", address: Optional[str] = None, gpus_per_scene: float = 0.0,
-                     scene_limit: Optional[int] = None) -> dict:
-    """Run the whole job; returns the manifest (also written to <out>/manifest.json)."""
+                     scene_limit: Optional[int] = None, task_workers: Optional[int] = 1) -> dict:
+    """Run the whole job; returns the manifest (also written to <out>/manifest.json).
+
+    `task_workers`: processes that share each scene's sampling (pipeline.task_fanout); None: on
+    the local executor, the cores that `workers` scenes at once leave over, and 1 on Ray (whose
+    tasks each hold one core). Above 1, helper processes are spawned, and a calling script needs
+    the `if __name__ == "__main__":` guard."""
     from qagen.writers import make_writer
 
     root = Path(data) if data is not None else demo_root()
@@ -78,7 +84,12 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
     if not paths:
         raise QagenError(f"{root}: no scenes found for loader {loader!r}")
     pointers = [ScenePointer(p, loader) for p in paths]
-    plan = replace(plan, scale=scale_for_total(plan.mix, plan.tasks, plan.formats, [source_of(p) for p in pointers]))
+    if task_workers is None:
+        task_workers = auto_task_workers(workers, len(pointers)) if executor == "local" else 1
+    if task_workers < 1:
+        raise QagenError(f"task workers must be at least 1, not {task_workers}")
+    plan = replace(plan, scale=scale_for_total(plan.mix, plan.tasks, plan.formats, [source_of(p) for p in pointers]),
+                   task_workers=task_workers)
     plan.out.mkdir(parents=True, exist_ok=True)
 
     if executor == "ray":

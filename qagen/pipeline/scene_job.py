@@ -9,7 +9,7 @@ from collections import Counter
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.plan import RunPlan, ScenePointer, output_split
@@ -26,6 +26,7 @@ from qagen.tasks.fact import Fact, Reject
 if TYPE_CHECKING:
     import numpy as np
 
+    from qagen.specs.schema import TaskSpec
     from qagen.writers.shards import ShardInfo
 
 REPORTS = ".reports"
@@ -63,14 +64,15 @@ def needs_index(plan: RunPlan) -> bool:
     return any({"depth", "instances", "boxes"} & set(spec.requires) for spec in plan.tasks)
 
 
-def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport) -> Iterator[QA]:
-    """Every QA the plan asks of this scene, streamed one task and format at a time; the report is
-    filled in as they go."""
+def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport,
+                  tasks: Sequence[TaskSpec] | None = None) -> Iterator[QA]:
+    """Every QA the plan asks of this scene (or of `tasks`, a share of the plan's), streamed one
+    task and format at a time; the report is filled in as they go."""
     catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
     _freeze_startup_heap()
     have = capabilities(scene, index)
     memo: dict = {}  # scene-level memo shared by every task's context
-    for spec in plan.tasks:
+    for spec in plan.tasks if tasks is None else tasks:
         missing = sorted(set(spec.requires) - have)
         if missing:
             report.gaps[spec.name] = missing
@@ -150,9 +152,12 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     from qagen.writers import MarkerBurner, make_writer
     from qagen.writers.shards import ShardWriter
 
+    from qagen.pipeline import task_fanout
+
     done = report_path(plan.out, pointer_key(pointer))
     if plan.resume and done.exists():
         return read_report(done)
+    task_fanout.prepare(plan)
     scene, stride = load_scene(pointer.path, loader=pointer.loader).keyframes(plan.frame_stride)
     index = SceneIndex.build(scene, device=plan.device) if needs_index(plan) and scene.frames else None
     split = output_split(plan, scene.id)
@@ -164,7 +169,7 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     burner = MarkerBurner(root, plan.out) if plan.burn_markers else None
     with ExitStack() as stack:
         shards = [stack.enter_context(ShardWriter(out, w, scene.source, scene.id)) for w in writers]
-        for qa in scene_records(scene, index, plan, report):
+        for qa in task_fanout.plan_records(scene, index, plan, report):
             qa = burner.burn(qa) if burner else qa
             for shard in shards:
                 shard.write(qa)

@@ -1,0 +1,198 @@
+"""One scene's tasks spread over spare cores.
+
+Lifting a scene already uses every core; sampling is plain Python and would use one. With
+`plan.task_workers` above 1, the scene's process and helper processes take the plan's tasks one at
+a time from a shared counter, the costliest first (by what each cost on the scenes before), until
+none is left; each samples from its own copy of the lifted scene. Tasks share nothing but memos
+that draw no random numbers, so the records, put back in the plan's order, and the report are
+exactly those of one process; only the time changes.
+
+The helpers are spawned once per process (not forked: the lifting thread pools do not survive a
+fork) and kept for its later scenes; a scene sampled while they are still starting does not wait
+for them. Spawned helpers import the caller's main module again, so a script that fans out needs
+the `if __name__ == "__main__":` guard, as for a pool of scene workers.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.util
+import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Iterator, Optional
+
+from qagen.pipeline import catalogue as catalogue_mod
+from qagen.pipeline.plan import RunPlan
+from qagen.pipeline.scene_job import SceneReport, scene_records
+from qagen.render.record import QA
+from qagen.scene.index import SceneIndex
+from qagen.scene.model import Scene
+from qagen.specs.schema import TaskSpec
+
+# The shared counter: [scene round, next task to take, then one flag per helper: took a task this round]
+ROUND, NEXT, TOOK = 0, 1, 2
+
+_helpers: Optional[ProcessPoolExecutor] = None
+_started: list[Future] = []  # each helper's first job (imports and the catalogue): done once it is ready
+_counter = None  # this process's view of the shared counter (a multiprocessing.Array with its lock)
+_seconds_per_qa: dict[str, float] = {}  # task -> sampling seconds per QA made, a running mean over scenes
+
+Parts = dict[str, tuple[list[QA], float]]  # task -> (its records, its sampling seconds)
+
+
+def available_cores() -> int:
+    """Cores this process may use (its affinity where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def auto_task_workers(scene_workers: int, scenes: int, cores: Optional[int] = None) -> int:
+    """Processes per scene that keep every core busy when `scene_workers` scenes run at once."""
+    return max(1, (cores or available_cores()) // max(1, min(scene_workers, scenes)))
+
+
+def plan_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport) -> Iterator[QA]:
+    """scene_records over the whole plan, shared with the helpers when the plan fans out (with
+    none while they start). A shared scene's records come once all its tasks are done (a scene's
+    worth held in memory), in the plan's order."""
+    if min(plan.task_workers, len(plan.tasks)) < 2:
+        yield from scene_records(scene, index, plan, report)
+        return
+    order = sorted(plan.tasks, key=lambda s: -_expected_seconds(plan, scene, s))
+    names = [s.name for s in order]
+    scene_round = _new_round() if ready(plan) else None
+    futures = [_helpers.submit(_share, scene, index, plan, names, scene_round, k)
+               for k in range(len(_started))] if scene_round is not None else []
+    parts: Parts = {}
+    reports = [SceneReport(scene.id, scene.source)]
+    _collect(scene_records(scene, index, plan, reports[0], tasks=_taken(order, scene_round, None)), parts)
+    for k in helpers_that_took() if futures else ():
+        helper_parts, helper_report = futures[k].result()
+        parts.update(helper_parts)
+        reports.append(helper_report)
+    _merge(plan, reports, report)
+    for spec in plan.tasks:
+        records, seconds = parts.get(spec.name, ([], 0.0))
+        if records:
+            _learn(spec.name, seconds / len(records))
+        yield from records
+
+
+def prepare(plan: RunPlan) -> None:
+    """Start the helpers the plan needs, if they are not running, so that they start while the
+    scene is loaded and lifted; nothing to do for a plan that does not fan out."""
+    n = min(plan.task_workers, len(plan.tasks)) - 1
+    if n >= 1 and (_helpers is None or len(_started) != n):
+        _start_helpers(n, plan)
+
+
+def ready(plan: RunPlan) -> bool:
+    """Whether the plan fans out and its helpers have started."""
+    prepare(plan)
+    return min(plan.task_workers, len(plan.tasks)) > 1 and all(f.done() and f.exception() is None for f in _started)
+
+
+def _start_helpers(n: int, plan: RunPlan) -> None:
+    """A pool of `n` helper processes sharing the counter, each loading the plan's catalogue as its
+    first job (the pool starts a process per job while none is idle)."""
+    global _helpers, _started, _counter
+    if _helpers is not None:
+        _helpers.shutdown()
+    context = multiprocessing.get_context("spawn")
+    _counter = context.Array("q", TOOK + n)
+    _helpers = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_helper, initargs=(_counter,))
+    _started = [_helpers.submit(_load_catalogue, plan) for _ in range(n)]
+    # Stop them before multiprocessing's exit handler waits for this process's children (in a
+    # scene worker, that comes before the pool's own exit handler would stop them: a deadlock),
+    # and before it closes the pool's queues (their finalizers have priority 10).
+    multiprocessing.util.Finalize(_helpers, _helpers.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
+
+
+def _new_round() -> int:
+    with _counter.get_lock():
+        _counter[ROUND] += 1
+        _counter[NEXT] = 0
+        for k in range(TOOK, len(_counter)):
+            _counter[k] = 0
+        return _counter[ROUND]
+
+
+def _taken(order: list[TaskSpec], scene_round: Optional[int], helper: Optional[int]) -> Iterator[TaskSpec]:
+    """The tasks this process takes from the counter, one at a time, until none is left (or the
+    round is over: a helper that starts after its scene is done takes nothing). No round: the
+    helpers are starting, and this process takes them all."""
+    if scene_round is None:
+        yield from order
+        return
+    while True:
+        with _counter.get_lock():
+            if _counter[ROUND] != scene_round or _counter[NEXT] >= len(order):
+                return
+            task = order[_counter[NEXT]]
+            _counter[NEXT] += 1
+            if helper is not None:
+                _counter[TOOK + helper] = 1
+        yield task
+
+
+def helpers_that_took() -> list[int]:
+    """Once every task of a scene is taken: the helpers that took any (whose results are waited
+    for)."""
+    with _counter.get_lock():
+        return [k - TOOK for k in range(TOOK, len(_counter)) if _counter[k]]
+
+
+def _collect(records: Iterator[QA], parts: Parts) -> None:
+    """Each task's records and sampling seconds (scene_records yields a task's records once they
+    are all made, so the time since the previous record is its task's)."""
+    last = time.perf_counter()
+    for qa in records:
+        now = time.perf_counter()
+        made, seconds = parts.get(qa.task, ([], 0.0))
+        made.append(qa)
+        parts[qa.task] = (made, seconds + now - last)
+        last = now
+
+
+def _merge(plan: RunPlan, parts: list[SceneReport], report: SceneReport) -> None:
+    """The processes' reports, task by task in the plan's order, as one process fills it in."""
+    for name in ("produced", "requested", "rejections", "gaps"):
+        by_task = {task: value for part in parts for task, value in getattr(part, name).items()}
+        getattr(report, name).update((s.name, by_task[s.name]) for s in plan.tasks if s.name in by_task)
+
+
+def _expected_seconds(plan: RunPlan, scene: Scene, spec: TaskSpec) -> float:
+    """A task's QA asked of this scene times its seconds per QA so far (1 for a task not seen yet:
+    taken first, so that its cost is learnt)."""
+    asked = sum(plan.quota(scene.source, scene.id, spec, f) for f in plan.formats_of(spec))
+    return max(asked, 1) * _seconds_per_qa.get(spec.name, 1.0)
+
+
+def _learn(task: str, seconds_per_qa: float) -> None:
+    known = _seconds_per_qa.get(task)
+    _seconds_per_qa[task] = seconds_per_qa if known is None else (known + seconds_per_qa) / 2
+
+
+# In the helpers
+
+
+def _init_helper(counter) -> None:
+    global _counter
+    _counter = counter
+
+
+def _load_catalogue(plan: RunPlan) -> None:
+    catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
+
+
+def _share(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[str], scene_round: int,
+           helper: int) -> tuple[Parts, SceneReport]:
+    """The tasks this helper takes of the scene: their records and seconds, and its report."""
+    specs = {s.name: s for s in plan.tasks}
+    parts: Parts = {}
+    report = SceneReport(scene.id, scene.source)
+    _collect(scene_records(scene, index, plan, report, tasks=_taken([specs[n] for n in order], scene_round, helper)),
+             parts)
+    return parts, report

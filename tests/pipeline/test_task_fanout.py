@@ -1,0 +1,78 @@
+"""A scene's tasks shared by helper processes give exactly the records and report of one process,
+whichever process takes which task; runs that combine scene workers and task workers finish."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qagen.cli import app
+from qagen.pipeline import task_fanout
+from qagen.pipeline.mix import Mix
+from qagen.pipeline.run import plan_from_options
+from qagen.pipeline.scene_job import SceneReport, scene_records
+from qagen.scene.index import SceneIndex
+from qagen.scene.loaders import discover_scenes, load_scene
+
+TASKS = "distance_prediction_oo,obj_spatial_relation_oo,obj_count,room_size,camera_motion_label,point_depth_order"
+
+
+def started(plan, seconds: float = 120.0) -> bool:
+    end = time.monotonic() + seconds
+    while not task_fanout.ready(plan):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize("task_workers", [2, 3])
+def test_shared_scene_gives_one_process_records_and_report(pipeline_root, task_workers):
+    plan = replace(plan_from_options(TASKS, "all", "all", Path("."), 7, Mix(), "cpu", False, False, "sharegpt"),
+                   task_workers=task_workers)
+    assert started(plan), "the helper processes did not start"
+    for path in discover_scenes(pipeline_root, "native"):
+        scene = load_scene(path)
+        index = SceneIndex.build(scene, device="cpu")
+        alone, shared = SceneReport(scene.id, scene.source), SceneReport(scene.id, scene.source)
+        expected = list(scene_records(scene, index, plan, alone))
+        got = list(task_fanout.plan_records(scene, index, plan, shared))
+        assert task_fanout.helpers_that_took(), "no helper took a task: nothing was shared"
+        assert got == expected
+        assert asdict(shared) == asdict(alone)
+        assert list(shared.produced) == list(alone.produced)  # the plan's order, as one process fills it
+        assert len({qa.task for qa in got}) == len(plan.tasks)
+
+
+def test_scene_workers_with_task_workers_finish_with_the_same_bytes(pipeline_root, tmp_path):
+    """Each scene worker stops its own helpers before exiting (else its exit waits on them)."""
+    runner = CliRunner()
+    outs = {}
+    for name, options in (("one", ["--workers", "1", "--task-workers", "1"]),
+                          ("both", ["--workers", "2", "--task-workers", "2"])):
+        outs[name] = tmp_path / name
+        result = runner.invoke(app, ["generate", "--data", str(pipeline_root), "--tasks", TASKS, "--seed", "2",
+                                     "--out", str(outs[name]), *options])
+        assert result.exit_code == 0, result.output
+    files = {name: {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.jsonl"))}
+             for name, out in outs.items()}
+    assert files["one"] == files["both"] and files["one"]
+    manifests = [json.loads((out / "manifest.json").read_text()) for out in outs.values()]
+    assert manifests[0]["counts"] == manifests[1]["counts"] and manifests[0]["rejections"] == manifests[1]["rejections"]
+
+
+def test_task_workers_fill_the_cores_the_scene_workers_leave():
+    assert task_fanout.auto_task_workers(1, 10, cores=8) == 8
+    assert task_fanout.auto_task_workers(2, 10, cores=8) == 4
+    assert task_fanout.auto_task_workers(4, 2, cores=8) == 4  # two scenes only: two workers busy
+    assert task_fanout.auto_task_workers(16, 10, cores=8) == 1
+
+
+def test_task_workers_below_one_are_refused(pipeline_root, tmp_path):
+    result = CliRunner().invoke(app, ["generate", "--data", str(pipeline_root), "--tasks", "obj_count",
+                                      "--out", str(tmp_path / "o"), "--task-workers", "0"])
+    assert result.exit_code == 2 and "task workers must be at least 1, not 0" in result.output
