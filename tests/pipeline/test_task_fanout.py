@@ -18,6 +18,7 @@ from qagen.pipeline.scene_job import SceneReport, scene_records
 from qagen.scene.index import SceneIndex
 from qagen.scene.loaders import discover_scenes, load_scene
 
+ATTEMPTS = 10
 TASKS = "distance_prediction_oo,obj_spatial_relation_oo,obj_count,room_size,camera_motion_label,point_depth_order"
 
 
@@ -38,14 +39,18 @@ def test_shared_scene_gives_one_process_records_and_report(pipeline_root, task_w
     for path in discover_scenes(pipeline_root, "native"):
         scene = load_scene(path)
         index = SceneIndex.build(scene, device="cpu")
-        alone, shared = SceneReport(scene.id, scene.source), SceneReport(scene.id, scene.source)
+        alone = SceneReport(scene.id, scene.source)
         expected = list(scene_records(scene, index, plan, alone))
-        got = list(task_fanout.plan_records(scene, index, plan, shared))
-        assert task_fanout.helpers_that_took(), "no helper took a task: nothing was shared"
-        assert got == expected
-        assert asdict(shared) == asdict(alone)
-        assert list(shared.produced) == list(alone.produced)  # the plan's order, as one process fills it
-        assert len({qa.task for qa in got}) == len(plan.tasks)
+        assert len({qa.task for qa in expected}) == len(plan.tasks)
+        for _ in range(ATTEMPTS):  # which process takes which task depends on timing: any way is right
+            shared = SceneReport(scene.id, scene.source)
+            assert list(task_fanout.plan_records(scene, index, plan, shared)) == expected
+            assert asdict(shared) == asdict(alone)
+            assert list(shared.produced) == list(alone.produced)  # the plan's order, as one process fills it
+            if task_fanout.helpers_that_took():
+                break
+        else:
+            pytest.fail(f"in {ATTEMPTS} tries no helper took a task of {scene.id}: nothing was shared")
 
 
 def test_scene_workers_with_task_workers_finish_with_the_same_bytes(pipeline_root, tmp_path):
