@@ -1,11 +1,12 @@
 """One scene's tasks spread over spare cores.
 
 Lifting a scene already uses every core; sampling is plain Python and would use one. With
-`plan.task_workers` above 1, the scene's process and helper processes take the plan's tasks one at
-a time from a shared counter, the costliest first (by what each cost on the scenes before), until
-none is left; each samples from its own copy of the lifted scene. Tasks share nothing but memos
-that draw no random numbers, so the records, put back in the plan's order, and the report are
-exactly those of one process; only the time changes.
+`plan.task_workers` above 1, the scene's process and helper processes take the plan's tasks from a
+shared counter, a group of tasks with one sampler at a time (they share per-scene memos), the
+costliest group first (by what each task cost on the scenes before), until none is left; each
+samples from its own copy of the lifted scene. Tasks share nothing but memos that draw no random
+numbers, so the records, put back in the plan's order, and the report are exactly those of one
+process; only the time changes.
 
 The helpers are spawned once per process (not forked: the lifting thread pools do not survive a
 fork) and kept for its later scenes; a scene sampled while they are still starting does not wait
@@ -60,8 +61,8 @@ def plan_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: 
     if min(plan.task_workers, len(plan.tasks)) < 2:
         yield from scene_records(scene, index, plan, report)
         return
-    order = sorted(plan.tasks, key=lambda s: -_expected_seconds(plan, scene, s))
-    names = [s.name for s in order]
+    order = _claim_order(plan, scene)
+    names = [[s.name for s in group] for group in order]
     scene_round = _new_round() if ready(plan) else None
     futures = [_helpers.submit(_share, scene, index, plan, names, scene_round, k)
                for k in range(len(_started))] if scene_round is not None else []
@@ -119,22 +120,32 @@ def _new_round() -> int:
         return _counter[ROUND]
 
 
-def _taken(order: list[TaskSpec], scene_round: Optional[int], helper: Optional[int]) -> Iterator[TaskSpec]:
-    """The tasks this process takes from the counter, one at a time, until none is left (or the
-    round is over: a helper that starts after its scene is done takes nothing). No round: the
-    helpers are starting, and this process takes them all."""
+def _claim_order(plan: RunPlan, scene: Scene) -> list[list[TaskSpec]]:
+    """The plan's tasks in groups that are taken whole, the costliest group first: tasks with one
+    sampler share most of their per-scene memos (view tables, visibility, pixel tables), which a
+    group computes once."""
+    groups: dict[str, list[TaskSpec]] = {}
+    for spec in plan.tasks:
+        groups.setdefault(spec.sampler, []).append(spec)
+    return sorted(groups.values(), key=lambda g: -sum(_expected_seconds(plan, scene, s) for s in g))
+
+
+def _taken(order: list[list[TaskSpec]], scene_round: Optional[int], helper: Optional[int]) -> Iterator[TaskSpec]:
+    """The tasks of the groups this process takes from the counter, a group at a time, until none
+    is left (or the round is over: a helper that starts after its scene is done takes nothing).
+    No round: the helpers are starting, and this process takes them all."""
     if scene_round is None:
-        yield from order
+        yield from (spec for group in order for spec in group)
         return
     while True:
         with _counter.get_lock():
             if _counter[ROUND] != scene_round or _counter[NEXT] >= len(order):
                 return
-            task = order[_counter[NEXT]]
+            group = order[_counter[NEXT]]
             _counter[NEXT] += 1
             if helper is not None:
                 _counter[TOOK + helper] = 1
-        yield task
+        yield from group
 
 
 def helpers_that_took() -> list[int]:
@@ -187,12 +198,12 @@ def _load_catalogue(plan: RunPlan) -> None:
     catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
 
 
-def _share(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[str], scene_round: int,
+def _share(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[list[str]], scene_round: int,
            helper: int) -> tuple[Parts, SceneReport]:
     """The tasks this helper takes of the scene: their records and seconds, and its report."""
     specs = {s.name: s for s in plan.tasks}
     parts: Parts = {}
     report = SceneReport(scene.id, scene.source)
-    _collect(scene_records(scene, index, plan, report, tasks=_taken([specs[n] for n in order], scene_round, helper)),
+    _collect(scene_records(scene, index, plan, report, tasks=_taken([[specs[n] for n in group] for group in order], scene_round, helper)),
              parts)
     return parts, report
