@@ -30,6 +30,10 @@ from qagen.scene.index import SceneIndex
 from qagen.scene.model import Scene
 from qagen.specs.schema import TaskSpec
 
+# A scene's costliest sampler group is about a quarter of its sampling: more processes than this
+# wait on it, and each still receives a copy of the scene.
+AUTO_TASK_WORKERS_MAX = 4
+
 # The shared counter: [scene round, next task to take, then one flag per helper: took a task this round]
 ROUND, NEXT, TOOK = 0, 1, 2
 
@@ -50,8 +54,9 @@ def available_cores() -> int:
 
 
 def auto_task_workers(scene_workers: int, scenes: int, cores: Optional[int] = None) -> int:
-    """Processes per scene that keep every core busy when `scene_workers` scenes run at once."""
-    return max(1, (cores or available_cores()) // max(1, min(scene_workers, scenes)))
+    """Processes per scene that keep every core busy when `scene_workers` scenes run at once, at
+    most AUTO_TASK_WORKERS_MAX."""
+    return max(1, min(AUTO_TASK_WORKERS_MAX, (cores or available_cores()) // max(1, min(scene_workers, scenes))))
 
 
 def plan_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport) -> Iterator[QA]:

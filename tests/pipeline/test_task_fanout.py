@@ -71,9 +71,10 @@ def test_scene_workers_with_task_workers_finish_with_the_same_bytes(pipeline_roo
 
 
 def test_task_workers_fill_the_cores_the_scene_workers_leave():
-    assert task_fanout.auto_task_workers(1, 10, cores=8) == 8
-    assert task_fanout.auto_task_workers(2, 10, cores=8) == 4
-    assert task_fanout.auto_task_workers(4, 2, cores=8) == 4  # two scenes only: two workers busy
+    assert task_fanout.auto_task_workers(1, 10, cores=2) == 2
+    assert task_fanout.auto_task_workers(1, 10, cores=64) == task_fanout.AUTO_TASK_WORKERS_MAX
+    assert task_fanout.auto_task_workers(2, 10, cores=6) == 3
+    assert task_fanout.auto_task_workers(4, 2, cores=6) == 3  # two scenes only: two workers busy
     assert task_fanout.auto_task_workers(16, 10, cores=8) == 1
 
 
