@@ -58,7 +58,7 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     """Seconds per stage for every scene, each the best of `repeats` (the machine is shared and
     noisy), after one warm-up pass over the first scene that pays the once-per-process costs (JIT
     compilation, template compilation, file cache). Scenes are thinned to keyframes as a run thins
-    them (`frame_stride`, 1 for the demo's walks). Per scene: load, lift (SceneIndex.build,
+    them (keyframes: every frame of the demo's walks). Per scene: load, lift (SceneIndex.build,
     depth and mask decoding included), sample + render (every QA of the plan, on fresh copies of
     the scene and its index), encode + validate
     for two writers; the ratio the issue asks about, sample + render over lift, both stages on
@@ -82,7 +82,7 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     fanned = replace(plan, task_workers=task_fanout.auto_task_workers(1, 1))
     writers = [make_writer(n, data) for n in ("sharegpt", "internvl")]
     paths = discover_scenes(data, "native")
-    warm = load_scene(paths[0]).keyframes(plan.frame_stride)[0]
+    warm = load_scene(paths[0]).keyframes(plan.frame_stride)
     warm_index = SceneIndex.build(warm, device=device)
     list(scene_records(warm, warm_index, plan, SceneReport(warm.id, warm.source)))
     while not task_fanout.ready(fanned) and fanned.task_workers > 1:  # the helpers start once, as in a run
@@ -103,7 +103,7 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
 
     rows = []
     for path in paths:
-        load_s, (scene, stride) = best(lambda: load_scene(path).keyframes(plan.frame_stride))  # as a run thins it
+        load_s, scene = best(lambda: load_scene(path).keyframes(plan.frame_stride))  # as a run thins it
         lift_s, index = best(lambda: SceneIndex.build(scene, device=device), "lift")
         lift_one_core_s = one_core(lambda: best(lambda: SceneIndex.build(scene, device=device, workers=1))[0]) \
             if on_cpu else None
@@ -118,7 +118,7 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
         assert shared == records, "sampling shared by processes changed the records"
         encode_s, _ = best(lambda: [w.validate(w.encode(qa), qa) for qa in records for w in writers])
         rows.append({
-            "scene": scene.id, "frames": len(scene.frames), "frame_stride": stride, "qa": len(records),
+            "scene": scene.id, "frames": len(scene.frames), "qa": len(records),
             "qa_per_frame": round(len(records) / len(scene.frames), 1),
             "load_s": round(load_s, 4), "lift_s": round(lift_s, 4), "sample_render_s": round(sample_s, 4),
             "task_workers": fanned.task_workers, "sample_render_one_process_s": round(one_process_s, 4),

@@ -35,7 +35,7 @@ def generate(scenes: Union[SceneLike, Iterable[SceneLike]], tasks: Union[str, Se
     """Yield QA records for the scenes, exactly as `qagen generate` would write them."""
     plan = plan_from_options(tasks, formats, "all", Path("."), seed, mix or Mix(), device, False, False, "sharegpt",
                              frame_stride=frame_stride)
-    for scene, _ in (s.keyframes(plan.frame_stride) for s in _as_scenes(scenes, loader)):
+    for scene in (s.keyframes(plan.frame_stride) for s in _as_scenes(scenes, loader)):
         index = SceneIndex.build(scene, device=device) if needs_index(plan) and scene.frames else None
         yield from scene_records(scene, index, plan, SceneReport(scene=scene.id, source=scene.source))
 

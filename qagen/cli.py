@@ -41,9 +41,10 @@ def generate(
     specs: list[Path] = typer.Option([], help="Extra folder of task specs (repeatable)."),
     templates: list[Path] = typer.Option([], help="Extra folder of templates (repeatable)."),
     limit: Optional[int] = typer.Option(None, help="Process at most this many scenes."),
-    frame_stride: str = typer.Option("auto", help="Keep every Nth frame of each scene, or auto: thin a dense capture "
-                                                  "(ScanNet exported at every frame) to keyframes about 5 cm or 5 "
-                                                  "degrees apart; sparser captures keep every frame."),
+    frame_stride: str = typer.Option("auto", help="Keep every Nth frame of each scene, or auto: keep a frame once the "
+                                                  "camera has moved 5 cm or turned 5 degrees since the last one kept "
+                                                  "(thins captures exported at every frame, like ScanNet's, and stops; "
+                                                  "sparse captures keep every frame)."),
 ) -> None:
     """Generate QA shards and a manifest."""
     from qagen.pipeline.mix import load_mix

@@ -75,7 +75,8 @@ def build_manifest(plan: RunPlan, reports: Iterable[SceneReport], spec_files: di
         "skipped_frames": skipped,
         "load_warnings": warnings,
         "scenes": [{"scene": r.scene, "source": r.source, "split": r.split, "shards": r.shards,
-                    "frame_stride": r.frame_stride} for r in reports],
+                    "frame_stride": r.frame_stride, "frames": r.frames, "frames_kept": r.frames_kept}
+                   for r in reports],
     }
 
 

@@ -48,7 +48,9 @@ class SceneReport:
     shard_lines: dict[str, int] = field(default_factory=dict)  # writer -> lines written
     shard_columns: dict[str, list[str]] = field(default_factory=dict)  # writer -> top-level keys of its lines
     resumed: bool = False
-    frame_stride: int = 1  # the scene's frames kept: every n-th (plan.frame_stride, resolved)
+    frame_stride: int | str = "auto"  # plan.frame_stride: every n-th frame kept, or the keyframes
+    frames: int = 0  # frames the scene has (those its loader read)
+    frames_kept: int = 0  # of them, those kept by frame_stride
 
 
 def capabilities(scene: Scene, index: SceneIndex | None) -> frozenset[str]:
@@ -158,11 +160,13 @@ def run_scene(pointer: ScenePointer, plan: RunPlan) -> SceneReport:
     if plan.resume and done.exists():
         return read_report(done)
     task_fanout.prepare(plan)
-    scene, stride = load_scene(pointer.path, loader=pointer.loader).keyframes(plan.frame_stride)
+    loaded = load_scene(pointer.path, loader=pointer.loader)
+    scene = loaded.keyframes(plan.frame_stride)
     index = SceneIndex.build(scene, device=plan.device) if needs_index(plan) and scene.frames else None
     split = output_split(plan, scene.id)
     report = SceneReport(scene=scene.id, source=scene.source, split=split, skipped_frames=dict(scene.skipped_frames),
-                         load_warnings=dict(scene.load_warnings), frame_stride=stride)
+                         load_warnings=dict(scene.load_warnings), frame_stride=plan.frame_stride,
+                         frames=len(loaded.frames), frames_kept=len(scene.frames))
     root = scene.root.parent
     out = plan.out / split if split else plan.out
     writers = [make_writer(name, root, plan.strip_meta, plan.sharegpt_style) for name in plan.writers]

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from qagen.scene.keyframes import keyframe_stride
+from qagen.scene.keyframes import keyframe_positions
 
 CAPABILITIES = ("frames", "poses", "depth", "instances", "labels", "boxes", "metric", "room")
 
@@ -142,12 +142,15 @@ class Scene:
             raise ValueError(f"frame stride must be a positive integer, not {stride}")
         return self if stride == 1 else replace(self, frames=self.frames[::stride])
 
-    def keyframes(self, stride: int | str = "auto") -> tuple["Scene", int]:
-        """The scene thinned by `stride`, or with "auto" by the stride qagen.scene.keyframes
-        chooses from its poses; and the stride used."""
-        if stride == "auto":
-            stride = keyframe_stride(np.stack([f.c2w for f in self.frames]), self.metric) if self.frames else 1
-        return self.every(int(stride)), int(stride)
+    def keyframes(self, stride: int | str = "auto") -> "Scene":
+        """The scene thinned by `stride`, or with "auto" to the keyframes qagen.scene.keyframes
+        chooses from its poses (frames keep their indices, so records name the originals)."""
+        if stride != "auto":
+            return self.every(int(stride))
+        if not self.frames:
+            return self
+        kept = keyframe_positions(np.stack([f.c2w for f in self.frames]), self.metric)
+        return self if len(kept) == len(self.frames) else replace(self, frames=[self.frames[i] for i in kept])
 
     @cached_property
     def _objects_by_id(self) -> dict[int, SceneObject]:

@@ -56,7 +56,8 @@ def test_manifest_counts_match_the_shards(pipeline_root, tmp_path):
     assert {k: v for k, v in from_manifest.items() if v} == counted
     assert manifest["totals"]["records"] == len(lines) and manifest["totals"]["scenes"] == 2
     # keyframes by default: these walks are sparse already, so every frame is kept
-    assert manifest["config"]["frame_stride"] == "auto" and [s["frame_stride"] for s in manifest["scenes"]] == [1, 1]
+    assert manifest["config"]["frame_stride"] == "auto"
+    assert all(s["frame_stride"] == "auto" and s["frames_kept"] == s["frames"] == 12 for s in manifest["scenes"])
     for task, per in manifest["requested"].items():
         for fmt, per_source in per.items():
             for source, n in per_source.items():
@@ -140,6 +141,7 @@ def test_frame_stride_keeps_every_nth_frame_and_names_the_originals(pipeline_roo
     assert frames and all(f % 3 == 0 for f in frames) and len(frames) > 1
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["frame_stride"] == 3 and {s["frame_stride"] for s in manifest["scenes"]} == {3}
+    assert all(s["frames_kept"] == 4 and s["frames"] == 12 for s in manifest["scenes"])
     scene = qagen.load(pipeline_root / "room_0003")
     assert [f.index for f in scene.every(3).frames] == [f.index for f in scene.frames][::3]
     api = [json.loads(json.dumps(qa.meta)) for qa in qagen.generate(scene, tasks=SOME_TASKS.split(","), frame_stride=3)]
