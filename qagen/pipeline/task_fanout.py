@@ -19,7 +19,10 @@ import multiprocessing
 import multiprocessing.util
 import os
 import time
+import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Iterator, Optional
 
 from qagen.pipeline import catalogue as catalogue_mod
@@ -33,6 +36,8 @@ from qagen.specs.schema import TaskSpec
 # A scene's costliest sampler group is about a quarter of its sampling: more processes than this
 # wait on it, and each still receives a copy of the scene.
 AUTO_TASK_WORKERS_MAX = 4
+
+LOCK_TIMEOUT_S = 30.0
 
 # The shared counter: [scene round, next task to take, then one flag per helper: took a task this round]
 ROUND, NEXT, TOOK = 0, 1, 2
@@ -67,23 +72,37 @@ def plan_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: 
         yield from scene_records(scene, index, plan, report)
         return
     order = _claim_order(plan, scene)
-    names = [[s.name for s in group] for group in order]
-    scene_round = _new_round() if ready(plan) else None
-    futures = [_helpers.submit(_share, scene, index, plan, names, scene_round, k)
-               for k in range(len(_started))] if scene_round is not None else []
-    parts: Parts = {}
-    reports = [SceneReport(scene.id, scene.source)]
-    _collect(scene_records(scene, index, plan, reports[0], tasks=_taken(order, scene_round, None)), parts)
-    for k in helpers_that_took() if futures else ():
-        helper_parts, helper_report = futures[k].result()
-        parts.update(helper_parts)
-        reports.append(helper_report)
+    try:
+        parts, reports = _sampled(scene, index, plan, order, shared=ready(plan))
+    except BrokenProcessPool as exc:
+        _stop_helpers()  # started again for the scenes to come
+        warnings.warn(f"{scene.id}: a helper process died while sampling ({exc}); the scene was sampled again "
+                      f"in one process", RuntimeWarning, stacklevel=2)
+        parts, reports = _sampled(scene, index, plan, order, shared=False)
     _merge(plan, reports, report)
     for spec in plan.tasks:
         records, seconds = parts.get(spec.name, ([], 0.0))
         if records:
             _learn(spec.name, seconds / len(records))
         yield from records
+
+
+def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[list[TaskSpec]],
+             shared: bool) -> tuple[Parts, list[SceneReport]]:
+    """Each task's records and seconds, and the reports of the processes that sampled them (with
+    the helpers when `shared`, else here alone)."""
+    scene_round = _new_round() if shared else None
+    names = [[s.name for s in group] for group in order]
+    futures = [_helpers.submit(_share, scene, index, plan, names, scene_round, k)
+               for k in range(len(_started))] if shared else []
+    parts: Parts = {}
+    reports = [SceneReport(scene.id, scene.source)]
+    _collect(scene_records(scene, index, plan, reports[0], tasks=_taken(order, scene_round, None)), parts)
+    for k in helpers_that_took() if shared else ():
+        helper_parts, helper_report = futures[k].result()
+        parts.update(helper_parts)
+        reports.append(helper_report)
+    return parts, reports
 
 
 def prepare(plan: RunPlan) -> None:
@@ -104,8 +123,7 @@ def _start_helpers(n: int, plan: RunPlan) -> None:
     """A pool of `n` helper processes sharing the counter, each loading the plan's catalogue as its
     first job (the pool starts a process per job while none is idle)."""
     global _helpers, _started, _counter
-    if _helpers is not None:
-        _helpers.shutdown()
+    _stop_helpers()
     context = multiprocessing.get_context("spawn")
     _counter = context.Array("q", TOOK + n)
     _helpers = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_helper, initargs=(_counter,))
@@ -116,8 +134,28 @@ def _start_helpers(n: int, plan: RunPlan) -> None:
     multiprocessing.util.Finalize(_helpers, _helpers.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
 
 
+def _stop_helpers() -> None:
+    global _helpers, _started
+    if _helpers is not None:
+        _helpers.shutdown(cancel_futures=True)
+    _helpers, _started = None, []
+
+
+@contextmanager
+def _locked():
+    """The counter's lock; a helper that died holding it (killed in the few instructions it takes)
+    would leave it taken for good, which breaks the pool as its death does."""
+    lock = _counter.get_lock()
+    if not lock.acquire(timeout=LOCK_TIMEOUT_S):
+        raise BrokenProcessPool(f"the task counter stayed locked for {LOCK_TIMEOUT_S} s")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _new_round() -> int:
-    with _counter.get_lock():
+    with _locked():
         _counter[ROUND] += 1
         _counter[NEXT] = 0
         for k in range(TOOK, len(_counter)):
@@ -143,7 +181,7 @@ def _taken(order: list[list[TaskSpec]], scene_round: Optional[int], helper: Opti
         yield from (spec for group in order for spec in group)
         return
     while True:
-        with _counter.get_lock():
+        with _locked():
             if _counter[ROUND] != scene_round or _counter[NEXT] >= len(order):
                 return
             group = order[_counter[NEXT]]
@@ -153,10 +191,15 @@ def _taken(order: list[list[TaskSpec]], scene_round: Optional[int], helper: Opti
         yield from group
 
 
+def helper_pids() -> list[int]:
+    """The helper processes' ids (to watch or stop them)."""
+    return sorted(_helpers._processes) if _helpers is not None else []
+
+
 def helpers_that_took() -> list[int]:
     """Once every task of a scene is taken: the helpers that took any (whose results are waited
     for)."""
-    with _counter.get_lock():
+    with _locked():
         return [k - TOOK for k in range(TOOK, len(_counter)) if _counter[k]]
 
 

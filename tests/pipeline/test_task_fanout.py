@@ -3,7 +3,10 @@ whichever process takes which task; runs that combine scene workers and task wor
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
+import warnings
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -51,6 +54,30 @@ def test_shared_scene_gives_one_process_records_and_report(pipeline_root, task_w
                 break
         else:
             pytest.fail(f"in {ATTEMPTS} tries no helper took a task of {scene.id}: nothing was shared")
+
+
+def test_a_helper_that_dies_leaves_the_scene_sampled_in_one_process(pipeline_root):
+    """Helpers killed (as the out-of-memory killer would) break the pool: a scene is sampled here
+    (again, if the helpers had taken tasks of it), with a warning, and the helpers start again."""
+    plan = replace(plan_from_options(TASKS, "all", "all", Path("."), 3, Mix(), "cpu", False, False, "sharegpt"),
+                   task_workers=2)
+    assert started(plan), "the helper processes did not start"
+    scene = load_scene(discover_scenes(pipeline_root, "native")[0])
+    index = SceneIndex.build(scene, device="cpu")
+    alone = SceneReport(scene.id, scene.source)
+    expected = list(scene_records(scene, index, plan, alone))
+    killed = task_fanout.helper_pids()
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):  # the pool is known broken at the latest when the next scene is shared
+            shared = SceneReport(scene.id, scene.source)
+            assert list(task_fanout.plan_records(scene, index, plan, shared)) == expected
+            assert asdict(shared) == asdict(alone)
+    assert [str(w.message).startswith(f"{scene.id}: a helper process died") for w in caught] == [True]
+    assert started(plan), "the helpers did not start again"
+    assert set(task_fanout.helper_pids()).isdisjoint(killed)
 
 
 def test_scene_workers_with_task_workers_finish_with_the_same_bytes(pipeline_root, tmp_path):
