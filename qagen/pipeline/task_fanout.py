@@ -37,7 +37,7 @@ from qagen.specs.schema import TaskSpec
 # wait on it, and each still receives a copy of the scene.
 AUTO_TASK_WORKERS_MAX = 4
 
-LOCK_TIMEOUT_S = 30.0
+LOCK_TIMEOUT_S = 30.0  # the counter's lock is held for a few instructions: longer means its holder died
 
 # The shared counter: [scene round, next task to take, then one flag per helper: took a task this round]
 ROUND, NEXT, TOOK = 0, 1, 2
