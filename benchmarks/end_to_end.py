@@ -71,6 +71,7 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
     from qagen.pipeline.run import plan_from_options
     from qagen.pipeline import task_fanout
     from qagen.pipeline.scene_job import SceneReport, scene_records
+    from qagen.pipeline.task_fanout import collect_by_task
     from qagen.scene.index import SceneIndex
     from qagen.scene.loaders import discover_scenes, load_scene
     from qagen.writers import make_writer
@@ -111,8 +112,11 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 3) -> list[dict]:
         # (samplers memoise on them: a second pass over the same objects is cheaper)
         blob = pickle.dumps((scene, index), protocol=pickle.HIGHEST_PROTOCOL)
         copies = [pickle.loads(blob) for _ in range(2 * repeats)]
-        one_process_s, (records, per_task) = best(lambda: timed_records(scene_records(
-            *copies.pop(), plan, SceneReport(scene.id, scene.source))), "sample")
+        one_process_s, parts = best(lambda: collect_by_task(scene_records(*copies.pop(), plan,
+                                                                          SceneReport(scene.id, scene.source))),
+                                    "sample")
+        records = [qa for made, _ in parts.values() for qa in made]  # the plan's order: tasks come whole
+        per_task = Counter({task: seconds for task, (_, seconds) in parts.items()})
         sample_s, shared = best(lambda: list(task_fanout.plan_records(*copies.pop(), fanned,
                                                                       SceneReport(scene.id, scene.source))))
         assert shared == records, "sampling shared by processes changed the records"
@@ -151,20 +155,6 @@ def one_core(work):
         return work()
     finally:
         numba.set_num_threads(threads)
-
-
-def timed_records(records) -> tuple[list, Counter]:
-    """The records, and the seconds spent per task: scene_records yields a task's records after
-    sampling and rendering them, so the time since the previous record belongs to this one's task
-    (a task that makes no record leaves its time to the next one)."""
-    out, per_task = [], Counter()
-    last = time.perf_counter()
-    for qa in records:
-        now = time.perf_counter()
-        per_task[qa.task] += now - last
-        out.append(qa)
-        last = now
-    return out, per_task
 
 
 def child(argv: list[str]) -> dict:

@@ -9,7 +9,7 @@ from collections import Counter
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.plan import RunPlan, ScenePointer, output_split
@@ -67,9 +67,9 @@ def needs_index(plan: RunPlan) -> bool:
 
 
 def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: SceneReport,
-                  tasks: Sequence[TaskSpec] | None = None) -> Iterator[QA]:
-    """Every QA the plan asks of this scene (or of `tasks`, a share of the plan's), streamed one
-    task and format at a time; the report is filled in as they go."""
+                  tasks: Iterable[TaskSpec] | None = None) -> Iterator[QA]:
+    """Every QA the plan asks of this scene (or of `tasks`, a share of the plan's, taken as the
+    loop reaches them), streamed one task and format at a time; the report is filled in as they go."""
     catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
     _freeze_startup_heap()
     have = capabilities(scene, index)

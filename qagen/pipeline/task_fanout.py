@@ -95,9 +95,8 @@ def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[
     names = [[s.name for s in group] for group in order]
     futures = [_helpers.submit(_share, scene, index, plan, names, scene_round, k)
                for k in range(len(_started))] if shared else []
-    parts: Parts = {}
     reports = [SceneReport(scene.id, scene.source)]
-    _collect(scene_records(scene, index, plan, reports[0], tasks=_taken(order, scene_round, None)), parts)
+    parts = collect_by_task(scene_records(scene, index, plan, reports[0], tasks=_taken(order, scene_round, None)))
     for k in helpers_that_took() if shared else ():
         helper_parts, helper_report = futures[k].result()
         parts.update(helper_parts)
@@ -203,9 +202,11 @@ def helpers_that_took() -> list[int]:
         return [k - TOOK for k in range(TOOK, len(_counter)) if _counter[k]]
 
 
-def _collect(records: Iterator[QA], parts: Parts) -> None:
+def collect_by_task(records: Iterator[QA]) -> Parts:
     """Each task's records and sampling seconds (scene_records yields a task's records once they
-    are all made, so the time since the previous record is its task's)."""
+    are all made, so the time since the previous record is its task's; a task that makes none
+    leaves its time to the next)."""
+    parts: Parts = {}
     last = time.perf_counter()
     for qa in records:
         now = time.perf_counter()
@@ -213,6 +214,7 @@ def _collect(records: Iterator[QA], parts: Parts) -> None:
         made.append(qa)
         parts[qa.task] = (made, seconds + now - last)
         last = now
+    return parts
 
 
 def _merge(plan: RunPlan, parts: list[SceneReport], report: SceneReport) -> None:
@@ -250,8 +252,6 @@ def _share(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[li
            helper: int) -> tuple[Parts, SceneReport]:
     """The tasks this helper takes of the scene: their records and seconds, and its report."""
     specs = {s.name: s for s in plan.tasks}
-    parts: Parts = {}
+    groups = [[specs[name] for name in group] for group in order]
     report = SceneReport(scene.id, scene.source)
-    _collect(scene_records(scene, index, plan, report, tasks=_taken([[specs[n] for n in group] for group in order], scene_round, helper)),
-             parts)
-    return parts, report
+    return collect_by_task(scene_records(scene, index, plan, report, tasks=_taken(groups, scene_round, helper))), report
