@@ -15,9 +15,12 @@ the `if __name__ == "__main__":` guard, as for a pool of scene workers.
 """
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import multiprocessing.util
 import os
+import pickle
+import queue
 import time
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,11 +35,13 @@ from qagen.render.record import QA
 from qagen.scene.index import SceneIndex
 from qagen.scene.model import Scene
 from qagen.specs.schema import TaskSpec
+from qagen.tasks.pixels import PIXEL_SAMPLERS
 
 # A scene's costliest sampler group is about a quarter of its sampling: more processes than this
 # wait on it, and each still receives a copy of the scene.
 AUTO_TASK_WORKERS_MAX = 4
 
+RESULT_POLL_S = 0.05  # how often the scene's process checks that a helper it waits for is alive
 LOCK_TIMEOUT_S = 30.0  # the counter's lock is held for a few instructions: longer means its holder died
 
 # The shared counter: [scene round, next task to take, then one flag per helper: took a task this round]
@@ -45,6 +50,7 @@ ROUND, NEXT, TOOK = 0, 1, 2
 _helpers: Optional[ProcessPoolExecutor] = None
 _started: list[Future] = []  # each helper's first job (imports and the catalogue): done once it is ready
 _counter = None  # this process's view of the shared counter (a multiprocessing.Array with its lock)
+_results = None  # helpers -> scene's process: (round, a group's Parts) as each group is done (a multiprocessing.Queue)
 _seconds_per_qa: dict[str, float] = {}  # task -> sampling seconds per QA made, a running mean over scenes
 
 Parts = dict[str, tuple[list[QA], float]]  # task -> (its records, its sampling seconds)
@@ -90,18 +96,70 @@ def plan_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: 
 def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[list[TaskSpec]],
              shared: bool) -> tuple[Parts, list[SceneReport]]:
     """Each task's records and seconds, and the reports of the processes that sampled them (with
-    the helpers when `shared`, else here alone)."""
-    scene_round = _new_round() if shared else None
-    names = [[s.name for s in group] for group in order]
-    futures = [_helpers.submit(_share, scene, index, plan, names, scene_round, k)
-               for k in range(len(_started))] if shared else []
+    the helpers when `shared`, else here alone).
+
+    The helpers get the scene pickled once, here, before sampling fills in the index's memos, and
+    without the depth maps: this process samples the tasks that read them first, then takes from
+    the counter with the helpers. A helper sends each group's records as soon as it is done, and
+    this process unpacks them between its own groups, so that little is left to wait for at the end.
+    """
+    if not shared:
+        reports = [SceneReport(scene.id, scene.source)]
+        every = (spec for group in order for spec in group)
+        return collect_by_task(scene_records(scene, index, plan, reports[0], tasks=every)), reports
+    own = [group for group in order if group[0].sampler in PIXEL_SAMPLERS]
+    others = [group for group in order if group[0].sampler not in PIXEL_SAMPLERS]
+    scene_round = _new_round()
+    payload = pickle.dumps((scene, index.without_depth_maps() if index is not None else None, plan),
+                           protocol=pickle.HIGHEST_PROTOCOL)
+    names = [[s.name for s in group] for group in others]
+    futures = [_helpers.submit(_share, payload, names, scene_round, k) for k in range(len(_started))]
+    inbox = _Inbox(scene_round, futures)
     reports = [SceneReport(scene.id, scene.source)]
-    parts = collect_by_task(scene_records(scene, index, plan, reports[0], tasks=_taken(order, scene_round, None)))
-    for k in helpers_that_took() if shared else ():
-        helper_parts, helper_report = futures[k].result()
-        parts.update(helper_parts)
-        reports.append(helper_report)
+    parts = collect_by_task(scene_records(scene, index, plan, reports[0], tasks=_mine(own, others, inbox)))
+    while inbox.groups < len(others) - inbox.taken_here:
+        inbox.receive(block=True)
+    parts.update(inbox.parts)
+    reports += [futures[k].result() for k in helpers_that_took()]
     return parts, reports
+
+
+class _Inbox:
+    """What the helpers sent of one scene round: their groups' records, as they come."""
+
+    def __init__(self, scene_round: int, futures: list[Future]):
+        self.round, self.futures = scene_round, futures
+        self.parts: Parts = {}
+        self.groups = 0  # groups received
+        self.taken_here = 0  # groups the scene's own process took from the counter
+
+    def receive(self, block: bool) -> None:
+        """Unpack what has arrived (one group at least when `block`; a helper that died while it
+        is awaited breaks the pool, which raises here)."""
+        while True:
+            try:
+                scene_round, parts = _results.get(timeout=RESULT_POLL_S) if block else _results.get_nowait()
+            except queue.Empty:
+                if not block:
+                    return
+                for future in self.futures:
+                    if future.done() and future.exception() is not None:
+                        raise future.exception()
+                continue
+            if scene_round == self.round:  # not one left over from a scene that was given up
+                self.parts.update(parts)
+                self.groups += 1
+                block = False
+
+
+def _mine(own: list[list[TaskSpec]], others: list[list[TaskSpec]], inbox: _Inbox) -> Iterator[TaskSpec]:
+    """The scene's own process's tasks: the pixel tasks, then groups from the counter, unpacking
+    what the helpers sent before each."""
+    yield from (spec for group in own for spec in group)
+    for group in _taken(others, inbox.round, None):
+        inbox.taken_here += 1
+        inbox.receive(block=False)
+        yield from group
 
 
 def prepare(plan: RunPlan) -> None:
@@ -121,11 +179,12 @@ def ready(plan: RunPlan) -> bool:
 def _start_helpers(n: int, plan: RunPlan) -> None:
     """A pool of `n` helper processes sharing the counter, each loading the plan's catalogue as its
     first job (the pool starts a process per job while none is idle)."""
-    global _helpers, _started, _counter
+    global _helpers, _started, _counter, _results
     _stop_helpers()
     context = multiprocessing.get_context("spawn")
-    _counter = context.Array("q", TOOK + n)
-    _helpers = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_helper, initargs=(_counter,))
+    _counter, _results = context.Array("q", TOOK + n), context.Queue()
+    _helpers = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_helper,
+                                   initargs=(_counter, _results))
     _started = [_helpers.submit(_load_catalogue, plan) for _ in range(n)]
     # Stop them before multiprocessing's exit handler waits for this process's children (in a
     # scene worker, that comes before the pool's own exit handler would stop them: a deadlock),
@@ -134,10 +193,11 @@ def _start_helpers(n: int, plan: RunPlan) -> None:
 
 
 def _stop_helpers() -> None:
-    global _helpers, _started
+    global _helpers, _started, _results
     if _helpers is not None:
         _helpers.shutdown(cancel_futures=True)
-    _helpers, _started = None, []
+        _results.close()
+    _helpers, _started, _results = None, [], None
 
 
 @contextmanager
@@ -172,13 +232,9 @@ def _claim_order(plan: RunPlan, scene: Scene) -> list[list[TaskSpec]]:
     return sorted(groups.values(), key=lambda g: -sum(_expected_seconds(plan, scene, s) for s in g))
 
 
-def _taken(order: list[list[TaskSpec]], scene_round: Optional[int], helper: Optional[int]) -> Iterator[TaskSpec]:
-    """The tasks of the groups this process takes from the counter, a group at a time, until none
-    is left (or the round is over: a helper that starts after its scene is done takes nothing).
-    No round: the helpers are starting, and this process takes them all."""
-    if scene_round is None:
-        yield from (spec for group in order for spec in group)
-        return
+def _taken(order: list[list[TaskSpec]], scene_round: int, helper: Optional[int]) -> Iterator[list[TaskSpec]]:
+    """The groups this process takes from the counter, one at a time, until none is left (or the
+    round is over: a helper that starts after its scene is done takes nothing)."""
     while True:
         with _locked():
             if _counter[ROUND] != scene_round or _counter[NEXT] >= len(order):
@@ -187,7 +243,7 @@ def _taken(order: list[list[TaskSpec]], scene_round: Optional[int], helper: Opti
             _counter[NEXT] += 1
             if helper is not None:
                 _counter[TOOK + helper] = 1
-        yield from group
+        yield group
 
 
 def helper_pids() -> list[int]:
@@ -202,11 +258,11 @@ def helpers_that_took() -> list[int]:
         return [k - TOOK for k in range(TOOK, len(_counter)) if _counter[k]]
 
 
-def collect_by_task(records: Iterator[QA]) -> Parts:
-    """Each task's records and sampling seconds (scene_records yields a task's records once they
-    are all made, so the time since the previous record is its task's; a task that makes none
-    leaves its time to the next)."""
-    parts: Parts = {}
+def collect_by_task(records: Iterator[QA], parts: Optional[Parts] = None) -> Parts:
+    """Each task's records and sampling seconds, added to `parts` (scene_records yields a task's
+    records once they are all made, so the time since the previous record is its task's; a task
+    that makes none leaves its time to the next)."""
+    parts = {} if parts is None else parts
     last = time.perf_counter()
     for qa in records:
         now = time.perf_counter()
@@ -239,19 +295,29 @@ def _learn(task: str, seconds_per_qa: float) -> None:
 # In the helpers
 
 
-def _init_helper(counter) -> None:
-    global _counter
-    _counter = counter
+def _init_helper(counter, results) -> None:
+    global _counter, _results
+    _counter, _results = counter, results
 
 
 def _load_catalogue(plan: RunPlan) -> None:
     catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
 
 
-def _share(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[list[str]], scene_round: int,
-           helper: int) -> tuple[Parts, SceneReport]:
-    """The tasks this helper takes of the scene: their records and seconds, and its report."""
+def _share(payload: bytes, order: list[list[str]], scene_round: int, helper: int) -> SceneReport:
+    """Sample the groups this helper takes of the scene (pickled with its index and the plan),
+    sending each group's records and seconds as soon as it is done; returns its report."""
+    scene, index, plan = pickle.loads(payload)
     specs = {s.name: s for s in plan.tasks}
     groups = [[specs[name] for name in group] for group in order]
     report = SceneReport(scene.id, scene.source)
-    return collect_by_task(scene_records(scene, index, plan, report, tasks=_taken(groups, scene_round, helper))), report
+    parts: Parts = {}
+
+    def taken() -> Iterator[TaskSpec]:
+        for group in _taken(groups, scene_round, helper):
+            yield from group
+            _results.put((scene_round, dict(parts)))  # scene_records asks for the next task once a task's records are out
+            parts.clear()
+
+    collect_by_task(scene_records(scene, index, plan, report, tasks=taken()), parts)
+    return report

@@ -16,6 +16,10 @@ from qagen.scene.model import Frame
 from qagen.tasks.context import TaskContext
 from qagen.tasks.fact import Reject
 
+# Samplers whose tasks read whole depth maps (frame_depth): a scene's helper processes get its
+# index without them (SceneIndex.without_depth_maps), and its own process samples these tasks.
+PIXEL_SAMPLERS = frozenset({"pixel_pair"})
+
 
 def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
     """Depth (H, W) of a frame in scene units, NaN where invalid: kept by the index when it is one
@@ -23,6 +27,9 @@ def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
     cached = ctx.scene_memo.setdefault("depth_maps", {})
     if frame_pos not in cached:
         frame = ctx.scene.frames[frame_pos]
+        if ctx.index is not None and ctx.index.depth_maps is None:
+            raise RuntimeError(f"{ctx.spec.name} reads depth maps, but its index was sent without them: its "
+                               f"sampler {ctx.spec.sampler!r} belongs in pixels.PIXEL_SAMPLERS")
         kept = ctx.index.depth_maps.get(frame_pos) if ctx.index is not None else None
         if kept is not None:
             depth = kept.copy()

@@ -20,6 +20,7 @@ from qagen.pipeline.run import plan_from_options
 from qagen.pipeline.scene_job import SceneReport, scene_records
 from qagen.scene.index import SceneIndex
 from qagen.scene.loaders import discover_scenes, load_scene
+from qagen.tasks.pixels import PIXEL_SAMPLERS
 
 ATTEMPTS = 10
 TASKS = "distance_prediction_oo,obj_spatial_relation_oo,obj_count,room_size,camera_motion_label,point_depth_order"
@@ -109,3 +110,22 @@ def test_task_workers_below_one_are_refused(pipeline_root, tmp_path):
     result = CliRunner().invoke(app, ["generate", "--data", str(pipeline_root), "--tasks", "obj_count",
                                       "--out", str(tmp_path / "o"), "--task-workers", "0"])
     assert result.exit_code == 2 and "task workers must be at least 1, not 0" in result.output
+
+
+def test_only_pixel_samplers_need_the_depth_maps_helpers_are_sent_without(pipeline_root):
+    """Helpers get the index without its depth maps: every task whose sampler is not listed in
+    PIXEL_SAMPLERS samples the same records from it, and a listed one fails loudly, naming the list."""
+    plan = plan_from_options("all", "all", "all", Path("."), 5, Mix(), "cpu", False, False, "sharegpt")
+    scene = load_scene(discover_scenes(pipeline_root, "native")[0])
+    index = SceneIndex.build(scene, device="cpu")
+    assert index.depth_maps and index.without_depth_maps().depth_maps is None
+    pixel = [s for s in plan.tasks if s.sampler in PIXEL_SAMPLERS]
+    others = [s for s in plan.tasks if s.sampler not in PIXEL_SAMPLERS]
+    assert pixel and others
+    expected = list(scene_records(scene, index, plan, SceneReport(scene.id, scene.source), tasks=others))
+    assert len({qa.task for qa in expected}) > len(others) // 2  # the scene is small: most tasks, not all
+    light = list(scene_records(scene, index.without_depth_maps(), plan, SceneReport(scene.id, scene.source),
+                               tasks=others))
+    assert light == expected
+    with pytest.raises(RuntimeError, match="PIXEL_SAMPLERS"):
+        list(scene_records(scene, index.without_depth_maps(), plan, SceneReport(scene.id, scene.source), tasks=pixel))
