@@ -21,6 +21,7 @@ import multiprocessing.util
 import os
 import pickle
 import queue
+import signal
 import time
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -189,15 +190,23 @@ def _start_helpers(n: int, plan: RunPlan) -> None:
     # Stop them before multiprocessing's exit handler waits for this process's children (in a
     # scene worker, that comes before the pool's own exit handler would stop them: a deadlock),
     # and before it closes the pool's queues (their finalizers have priority 10).
-    multiprocessing.util.Finalize(_helpers, _helpers.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
+    multiprocessing.util.Finalize(_helpers, _shut_down, args=(_helpers, _counter, _results), exitpriority=100)
 
 
 def _stop_helpers() -> None:
     global _helpers, _started, _results
     if _helpers is not None:
-        _helpers.shutdown(cancel_futures=True)
-        _results.close()
+        _shut_down(_helpers, _counter, _results)
     _helpers, _started, _results = None, [], None
+
+
+def _shut_down(helpers: ProcessPoolExecutor, counter, results) -> None:
+    """End the round first, so that a helper stops at its next claim instead of sampling the rest
+    of a scene no one will read (Ctrl-C, a failure here); then stop the helpers. (The store needs
+    no lock, which a dead helper may hold: the round is one aligned word.)"""
+    counter.get_obj()[ROUND] = -1
+    helpers.shutdown(cancel_futures=True)
+    results.close()
 
 
 @contextmanager
@@ -298,6 +307,12 @@ def _learn(task: str, seconds_per_qa: float) -> None:
 def _init_helper(counter, results) -> None:
     global _counter, _results
     _counter, _results = counter, results
+    # Ctrl-C is for the scene's process to handle: it stops the helpers (_shut_down), which end
+    # their group and exit, instead of each dying with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # At exit, do not wait to flush records nobody will read (the scene's process stopped reading
+    # when it gave the scene up): a full pipe would keep the helper, and the shutdown, waiting.
+    results.cancel_join_thread()
 
 
 def _load_catalogue(plan: RunPlan) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import warnings
 from dataclasses import asdict, replace
@@ -129,3 +131,30 @@ def test_only_pixel_samplers_need_the_depth_maps_helpers_are_sent_without(pipeli
     assert light == expected
     with pytest.raises(RuntimeError, match="PIXEL_SAMPLERS"):
         list(scene_records(scene, index.without_depth_maps(), plan, SceneReport(scene.id, scene.source), tasks=pixel))
+
+
+def test_ctrl_c_while_helpers_sample_stops_the_run_cleanly(pipeline_root, tmp_path):
+    """SIGINT to the run's process group (what Ctrl-C sends) while helpers sample: exit status
+    130, no helper's traceback, and no process of the run left behind."""
+    (tmp_path / "mix.yaml").write_text("per_scene: {default: 60}\n")  # scenes that take seconds to sample
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from qagen.cli import app; app()", "generate", "--data", str(pipeline_root),
+               "--out", str(out), "--mix", str(tmp_path / "mix.yaml"), "--task-workers", "2"]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    end = time.monotonic() + 120
+    while not list(out.glob(".reports/*/*.json")):  # the first scene is done: the helpers have started
+        assert run.poll() is None and time.monotonic() < end, "the run ended before its first scene was written"
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    for _ in range(100):  # the group's last processes may take a moment to be reaped
+        try:
+            os.killpg(run.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("processes of the interrupted run are still running")
