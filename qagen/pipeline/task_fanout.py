@@ -4,9 +4,10 @@ Lifting a scene already uses every core; sampling is plain Python and would use 
 `plan.task_workers` above 1, the scene's process and helper processes take the plan's tasks from a
 shared counter, a group of tasks with one sampler at a time (they share per-scene memos), the
 costliest group first (by what each task cost on the scenes before), until none is left; each
-samples from its own copy of the lifted scene. Tasks share nothing but memos that draw no random
-numbers, so the records, put back in the plan's order, and the report are exactly those of one
-process; only the time changes.
+samples from its own copy of the lifted scene (the helpers' without its depth maps: the scene's
+process samples the few tasks that read pixels). A helper sends each group's records as soon as
+it is done. Tasks share nothing but memos that draw no random numbers, so the records, put back
+in the plan's order, and the report are exactly those of one process; only the time changes.
 
 The helpers are spawned once per process (not forked: the lifting thread pools do not survive a
 fork) and kept for its later scenes; a scene sampled while they are still starting does not wait
