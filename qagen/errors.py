@@ -9,11 +9,21 @@ from pathlib import Path
 
 
 class QagenError(Exception):
-    """Root of all errors qagen raises on purpose."""
+    """Root of all errors qagen raises on purpose. Each is made again from its own fields when
+    unpickled: errors raised in worker processes (scene workers, Ray tasks) reach the run intact."""
+
+    _fields: tuple[str, ...] = ()  # the constructor's arguments, as attributes of the same names
+
+    def __reduce__(self):
+        if not self._fields:
+            return super().__reduce__()
+        return type(self), tuple(getattr(self, name) for name in self._fields)
 
 
 class InputError(QagenError):
     """A source file is missing, unreadable or inconsistent."""
+
+    _fields = ("path", "problem")
 
     def __init__(self, path: str | Path, problem: str):
         self.path = Path(path)
@@ -23,6 +33,8 @@ class InputError(QagenError):
 
 class SpecError(QagenError):
     """A task spec, template file or mix file is invalid."""
+
+    _fields = ("path", "key", "problem")
 
     def __init__(self, path: str | Path, key: str | None, problem: str):
         self.path = Path(path)
@@ -38,6 +50,8 @@ class RegistryError(QagenError):
 
 class RecordError(QagenError):
     """A record breaks the rules of the format it is written in."""
+
+    _fields = ("record_id", "problem")
 
     def __init__(self, record_id: str, problem: str):
         self.record_id = record_id

@@ -26,9 +26,11 @@ VIDEO = "<video>"
 class InvalidLine(RecordError):
     """A line its consumer would reject; `reason` is the short key rejections are counted by."""
 
-    def __init__(self, record_id: str, reason: str, problem: str):
-        self.reason = reason
-        super().__init__(record_id, f"{reason}: {problem}")
+    _fields = ("record_id", "reason", "detail")
+
+    def __init__(self, record_id: str, reason: str, detail: str):
+        self.reason, self.detail = reason, detail
+        super().__init__(record_id, f"{reason}: {detail}")
 
 
 def dump_json(obj) -> str:

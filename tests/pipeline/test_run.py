@@ -152,3 +152,25 @@ def test_frame_stride_keeps_every_nth_frame_and_names_the_originals(pipeline_roo
 def test_a_frame_stride_other_than_auto_or_a_positive_integer_is_a_clear_error(pipeline_root, tmp_path, stride):
     result = runner.invoke(app, ["generate", "--data", str(pipeline_root), f"--frame-stride={stride}", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "--frame-stride must be auto or a positive integer" in result.output
+
+
+@pytest.mark.parametrize("executor", [["--workers", "2", "--task-workers", "1"], ["--executor", "ray"]],
+                         ids=["local", "ray"])
+def test_a_failing_scene_ends_the_run_with_its_error_without_running_the_rest(pipeline_root, tmp_path, executor):
+    """A scene that fails in a scene worker or Ray task ends the run with its own error, naming the
+    file (before: a broken pool's traceback, or Ray's remote one), once the scenes already running
+    are done; the scenes not yet started are not run (before, all of them were first)."""
+    data = tmp_path / "data"
+    (data / "aaa_broken").mkdir(parents=True)
+    (data / "aaa_broken" / "scene.json").write_text("{ not json")
+    first = sorted(p for p in pipeline_root.iterdir() if p.is_dir())[0]
+    for k in range(10):
+        shutil.copytree(first, data / f"room_copy_{k:02d}")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["generate", "--data", str(data), "--tasks", "obj_count", "--out", str(out), *executor])
+    assert result.exit_code == 2, result.exception  # the CLI's clear error
+    message = " ".join(result.output.split())
+    assert f"error: {data / 'aaa_broken' / 'scene.json'}: invalid JSON" in message and "Traceback" not in message
+    done = list(out.glob(".reports/*/*.json"))
+    # in flight when it failed: a scene per worker and the pool's call queue (workers + 1); Ray: one per core
+    assert len(done) <= 5, f"{len(done)} of 10 scenes ran after the first one failed"
