@@ -16,7 +16,6 @@ the `if __name__ == "__main__":` guard, as for a pool of scene workers.
 """
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import multiprocessing.util
 import os
