@@ -112,7 +112,8 @@ def stages(data: Path, tasks: str, device: str, repeats: int = 5) -> list[dict]:
 
     rows = []
     for path in paths:
-        cpu.clear(), fastest.clear()
+        cpu.clear()
+        fastest.clear()
         load_s, scene = best(lambda: load_scene(path).keyframes(plan.frame_stride))  # as a run thins it
         index = SceneIndex.build(scene, device=device)
         lift_one_core_s = one_core(lambda: best(lambda: SceneIndex.build(scene, device=device, workers=1))[0]) \

@@ -78,14 +78,13 @@ def plan_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: 
     if min(plan.task_workers, len(plan.tasks)) < 2:
         yield from scene_records(scene, index, plan, report)
         return
-    order = _claim_order(plan, scene)
     try:
-        parts, reports = _sampled(scene, index, plan, order, shared=ready(plan))
+        parts, reports = _sampled(scene, index, plan, shared=ready(plan))
     except BrokenProcessPool as exc:
         _stop_helpers()  # started again for the scenes to come
         warnings.warn(f"{scene.id}: a helper process died while sampling ({exc}); the scene was sampled again "
                       f"in one process", RuntimeWarning, stacklevel=2)
-        parts, reports = _sampled(scene, index, plan, order, shared=False)
+        parts, reports = _sampled(scene, index, plan, shared=False)
     _merge(plan, reports, report)
     for spec in plan.tasks:
         records, seconds = parts.get(spec.name, ([], 0.0))
@@ -94,8 +93,7 @@ def plan_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report: 
         yield from records
 
 
-def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[list[TaskSpec]],
-             shared: bool) -> tuple[Parts, list[SceneReport]]:
+def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, shared: bool) -> tuple[Parts, list[SceneReport]]:
     """Each task's records and seconds, and the reports of the processes that sampled them (with
     the helpers when `shared`, else here alone).
 
@@ -104,10 +102,10 @@ def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[
     the counter with the helpers. A helper sends each group's records as soon as it is done, and
     this process unpacks them between its own groups, so that little is left to wait for at the end.
     """
+    reports = [SceneReport(scene.id, scene.source)]
     if not shared:
-        reports = [SceneReport(scene.id, scene.source)]
-        every = (spec for group in order for spec in group)
-        return collect_by_task(scene_records(scene, index, plan, reports[0], tasks=every)), reports
+        return collect_by_task(scene_records(scene, index, plan, reports[0])), reports
+    order = _claim_order(plan, scene)
     own = [group for group in order if group[0].sampler in PIXEL_SAMPLERS]
     others = [group for group in order if group[0].sampler not in PIXEL_SAMPLERS]
     scene_round = _new_round()
@@ -116,7 +114,6 @@ def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, order: list[
     names = [[s.name for s in group] for group in others]
     futures = [_helpers.submit(_share, payload, names, scene_round, k) for k in range(len(_started))]
     inbox = _Inbox(scene_round, futures)
-    reports = [SceneReport(scene.id, scene.source)]
     parts = collect_by_task(scene_records(scene, index, plan, reports[0], tasks=_mine(own, others, inbox)))
     while inbox.groups < len(others) - inbox.taken_here:
         inbox.receive(block=True)
