@@ -102,6 +102,14 @@ class TaskContext:
         (which criterion to ask) steer it towards the keys that lag instead of being resampled."""
         return self.balancer is None or self.balancer.refuses(solved) is None
 
+    def require_wanted(self, solved: Any) -> None:
+        """Turn the answer away now, for the balancer's reason, when it would be turned away later:
+        answer functions call this before drawing what the question shows beside the truth
+        (distractors, a false claim), which costs most of a refused candidate otherwise."""
+        refused = None if self.balancer is None else self.balancer.refuses(solved)
+        if refused is not None:
+            raise Reject(refused)
+
     def pick(self, options):
         """One element of a sequence, uniformly: what rng.choice(options) draws (the same stream),
         without its overhead (it runs thousands of times per scene)."""

@@ -92,6 +92,7 @@ def with_shown_tuples(ctx: TaskContext, solved: Solved) -> Solved:
     other options (alike in what they state, `relation_alternatives`), a judge's false claim; and
     the label odds over them. Other formats show no tuple: the answer is returned as it is."""
     answer = solved.answer
+    ctx.require_wanted(solved)
     if ctx.format == "select" and ctx.spec.select is not None:
         k, key, alike_only, reason = ctx.spec.select.options, "option_tuples", True, "no_distractors_outside_margin"
     elif ctx.format == "judge":

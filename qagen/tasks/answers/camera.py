@@ -46,6 +46,7 @@ def with_alternatives(ctx: TaskContext, solved: Solved, compute: Callable[[Candi
     them, ANSWER_POOL once per task) in extra["alternatives"], ALTERNATIVES at most: select
     distractors and false claims taken from them are as plausible as the truth, where perturbed
     values (a 20° pitch change in a walk that hardly tilts) gave the truth away."""
+    ctx.require_wanted(solved)
     if "answer_pool" not in ctx.cache:
         draws, sampler, pool = ctx.task_draws(), SAMPLERS.get(ctx.spec.sampler), []
         for _ in range(ANSWER_POOL):
@@ -188,6 +189,9 @@ def motion_labels_answer(ctx: TaskContext, cand: Candidate, **thresholds) -> Sol
     if call.ambiguous:
         raise Reject("motion_near_threshold")
     truth = list(call.labels)
+    pair = next((words for words in LABEL_WORDS.values() if call.primary in words), (call.primary,))
+    balance = {"balance_key": call.primary, "balance_values": tuple(pair)}
+    ctx.require_wanted(Solved(Answer("motion_labels", truth), **balance))  # before drawing distractors
     formats = ctx.spec.formats
     needed = ctx.spec.select.options - 1 if ctx.spec.select and "select" in formats else 0
     others = _other_clip_labels(ctx, truth, limits, needed)
@@ -196,13 +200,12 @@ def motion_labels_answer(ctx: TaskContext, cand: Candidate, **thresholds) -> Sol
         raise Reject("too_few_other_motions")
     extra = {"scale": scale, "distractor_labels": others, **({"false_claim_labels": claim[0]} if claim else {})}
     answer = Answer("motion_labels", truth, exact=components, extra=extra)
-    pair = next((words for words in LABEL_WORDS.values() if call.primary in words), (call.primary,))
     # The lists a question shows (a select's options, a judge's true or false claim): the balancer
     # keeps each list the truth in about its share of them, where the pool's odds do not (a list in
     # every option set, or one whose motion the balance makes rarer as a truth than as a distractor).
     shown = {"select": others, "judge": claim}.get(ctx.format, [])
     odds = ("motion", _spelled(truth), tuple(_spelled(o) for o in [truth, *shown])) if shown else None
-    return Solved(answer, margin=call.margin, balance_key=call.primary, balance_values=tuple(pair), label_odds=odds)
+    return Solved(answer, margin=call.margin, label_odds=odds, **balance)
 
 
 def _spelled(labels: list[str]) -> str:

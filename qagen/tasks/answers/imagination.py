@@ -40,20 +40,27 @@ def object_centre(ctx: TaskContext, object_id: int) -> np.ndarray:
 
 def _observer_view(ctx: TaskContext, cand: Candidate, roles: list[str], min_facing_m: float) -> dict[str, np.ndarray]:
     """(right, forward, up) of each role's centre for the observer at `stand` facing `face`
-    (memoised per scene, read-only: the observer tasks and their formats draw the same objects
-    again and again)."""
+    (read-only rows of a per-scene table: the observer tasks and their formats come back to the
+    same observers again and again, and one matrix product places every object for one)."""
     stand, face = cand.object_id("stand"), cand.object_id("face")
-    gap = ctx.per_scene("observer_facing_gap", (stand, face),
-                        lambda: horizontal_gap(object_centre(ctx, stand), object_centre(ctx, face)))
-    if gap < min_facing_m:
+    rows, centres = _object_centres(ctx)
+    at, facing = centres[rows[stand]], centres[rows[face]]
+    if horizontal_gap(at, facing) < min_facing_m:
         raise Reject("facing_object_too_close")
-    shown = tuple(cand.object_id(r) for r in roles)
+    offsets = ctx.per_scene("observer_offsets", (stand, face),
+                            lambda: read_only(observer_offsets(centres, at, facing)))
+    return {role: offsets[rows[cand.object_id(role)]] for role in roles}
 
-    def offsets() -> np.ndarray:
-        points = np.stack([object_centre(ctx, object_id) for object_id in shown])
-        return read_only(observer_offsets(points, object_centre(ctx, stand), object_centre(ctx, face)))
 
-    return dict(zip(roles, ctx.per_scene("observer_view", (stand, face, shown), offsets)))
+def _object_centres(ctx: TaskContext) -> tuple[dict[int, int], np.ndarray]:
+    """Each object's row and the (O, 3) table of object_centre, for the objects with a box (per scene)."""
+    found = ctx.scene_memo.get("object_centres")
+    if found is None:
+        ids = list(ctx.index.boxes) if ctx.index is not None else [o.id for o in ctx.scene.objects if o.box is not None]
+        centres = np.array([object_centre(ctx, object_id) for object_id in ids], dtype=float).reshape(-1, 3)
+        found = ctx.scene_memo["object_centres"] = ({object_id: row for row, object_id in enumerate(ids)},
+                                                    read_only(centres))
+    return found
 
 
 def _axis(delta: float, need: float, positive: str, negative: str) -> tuple[str, float]:
