@@ -6,28 +6,9 @@ compute geometry. `meta` is the FORMATS.md block that makes every answer checkab
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Literal
 
-MarkerKind = Literal["point", "box"]
-
-
-@dataclass(frozen=True)
-class Marker:
-    role: str  # "a", "b", ... as in meta.objects
-    kind: MarkerKind
-    color: str  # "red", "blue", "green", "yellow"
-    image: int  # index into QA.images (= index into meta.frames)
-    xy: Optional[tuple[int, int]] = None  # point, 0-1000 normalised (x, y)
-    box: Optional[tuple[int, int, int, int]] = None  # [x1, y1, x2, y2], 0-1000 normalised
-    rule: str = "centre"  # which marker rule placed it: "centre", "nearest", "mask_box"
-
-    def to_json(self) -> dict:
-        out = {"role": self.role, "kind": self.kind, "color": self.color, "image": self.image, "rule": self.rule}
-        if self.kind == "point":
-            out["xy"] = list(self.xy)
-        else:
-            out["box"] = list(self.box)
-        return out
+from qagen.tasks.fact import Marker  # placed by sampling, carried as is: writers read it from here
 
 
 @dataclass(frozen=True)

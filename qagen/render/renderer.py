@@ -18,7 +18,7 @@ import qagen
 from qagen.render import wording
 from qagen.render.catalogue import Template
 from qagen.render.kinds import KINDS
-from qagen.render.record import QA, Marker
+from qagen.render.record import QA
 from qagen.scene.model import Scene
 from qagen.specs.schema import TaskSpec
 from qagen.tasks.engine import LabelOdds
@@ -163,7 +163,6 @@ class Renderer:
         scene = self.scene
         frames = [scene.frames[p] for p in fact.frames]
         images = tuple([scene.image_names[p] for p in fact.frames])  # lists, not generators: cheaper to drain
-        markers = tuple([Marker(m.role, m.kind, m.color, m.image, m.xy, m.box, m.rule) for m in fact.markers])
         meta = {
             "qagen": qagen.__version__,
             "task": self.spec.name,
@@ -174,7 +173,7 @@ class Renderer:
             "scene": scene.id,
             "frames": [f.index for f in frames],
             "objects": [{"role": o.role, "id": o.id, "label": o.label} for o in fact.objects],
-            "markers": [m.to_json() for m in markers],
+            "markers": [m.to_json() for m in fact.markers],
             "answer": answer_meta,
             "margin": fact.margin,
             "seed": seed,
@@ -189,6 +188,6 @@ class Renderer:
             answer=answer,
             images=images,
             media=fact.media if frames else "none",
-            markers=markers,
+            markers=fact.markers,
             meta=meta,
         )

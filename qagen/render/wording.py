@@ -1,7 +1,7 @@
 """How values and objects are spelled in text. Python decides this once; templates only place it."""
 from __future__ import annotations
 
-from qagen.tasks.fact import Fact, MarkerPlacement, ObjectRef
+from qagen.tasks.fact import Fact, Marker, ObjectRef
 
 UNIT_WORDS = {"m": "m", "cm": "cm", "m2": "m²", "deg": "°", "count": ""}
 POINT_NOTE = "Marked points are given as [x, y] on a 0-1000 scale of the image's width and height."
@@ -43,7 +43,7 @@ def relation(slots: list[str]) -> str:
     return ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
-def _marker_text(marker: MarkerPlacement, where: str, coordinates: bool) -> str:
+def _marker_text(marker: Marker, where: str, coordinates: bool) -> str:
     shape = "point" if marker.kind == "point" else "box"
     if not coordinates:
         return f"{marker.color} {shape}{where}"

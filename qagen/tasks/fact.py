@@ -6,7 +6,9 @@ the answer with its exact value); nothing here knows any sentence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Literal, Optional
+
+MarkerKind = Literal["point", "box"]
 
 
 class Reject(Exception):
@@ -30,14 +32,25 @@ class ObjectRef:
 
 
 @dataclass(frozen=True)
-class MarkerPlacement:
-    role: str
-    kind: str  # point | box
-    color: str
-    image: int  # index into Fact.frames
-    xy: Optional[tuple[int, int]] = None  # 0-1000
-    box: Optional[tuple[int, int, int, int]] = None  # 0-1000
-    rule: str = "centre"
+class Marker:
+    """A point or box drawn on one of the images, placed by the sampling stage and carried as is
+    into the rendered record (QA.markers, meta.markers)."""
+
+    role: str  # "a", "b", ... as in meta.objects
+    kind: MarkerKind
+    color: str  # "red", "blue", "green", "yellow"
+    image: int  # index into Fact.frames (= into QA.images and meta.frames)
+    xy: Optional[tuple[int, int]] = None  # point, 0-1000 normalised (x, y)
+    box: Optional[tuple[int, int, int, int]] = None  # [x1, y1, x2, y2], 0-1000 normalised
+    rule: str = "centre"  # which marker rule placed it: "centre", "nearest", "mask_box", "pixel", ...
+
+    def to_json(self) -> dict:
+        out = {"role": self.role, "kind": self.kind, "color": self.color, "image": self.image, "rule": self.rule}
+        if self.kind == "point":
+            out["xy"] = list(self.xy)
+        else:
+            out["box"] = list(self.box)
+        return out
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,7 @@ class Fact:
     frames: tuple[int, ...]  # positions in scene.frames, in the order the images are shown
     media: str  # image | video | none
     objects: tuple[ObjectRef, ...]
-    markers: tuple[MarkerPlacement, ...]
+    markers: tuple[Marker, ...]
     answer: Answer
     margin: Optional[float] = None  # distance of the truth from the nearest ambiguity boundary
     slots: dict = field(default_factory=dict)  # numbers the question states (e.g. a given depth)

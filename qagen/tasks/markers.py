@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qagen.tasks.context import Candidate, TaskContext
-from qagen.tasks.fact import MarkerPlacement
+from qagen.tasks.fact import Marker
 
 
 def mask_boxes(ctx: TaskContext, rows: np.ndarray) -> np.ndarray:
@@ -24,14 +24,14 @@ def mask_boxes(ctx: TaskContext, rows: np.ndarray) -> np.ndarray:
     return _row_markers(ctx).boxes[np.atleast_1d(rows)]
 
 
-def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, ...]:
+def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[Marker, ...]:
     placed = []
     pixels = cand.extra.get("points", {})
     for spec in ctx.spec.markers:
         if spec.role in pixels:
             image, col, row = pixels[spec.role]
             xy = _pixel_point(ctx, cand.frames[image], col, row)
-            placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=xy, rule="pixel"))
+            placed.append(Marker(spec.role, "point", spec.color, image, xy=xy, rule="pixel"))
             continue
         object_id, image = cand.object_id(spec.role), cand.image_of(spec.role)
         if image is None:
@@ -39,9 +39,9 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[MarkerPlacement, .
         row, markers = ctx.row(cand.frames[image], object_id), _row_markers(ctx)
         if spec.kind == "point":
             rule = "centre" if markers.centre_on_mask[row] else "nearest"
-            placed.append(MarkerPlacement(spec.role, "point", spec.color, image, xy=markers.point_tuples[row], rule=rule))
+            placed.append(Marker(spec.role, "point", spec.color, image, xy=markers.point_tuples[row], rule=rule))
         else:
-            placed.append(MarkerPlacement(spec.role, "box", spec.color, image, box=markers.box_tuples[row], rule="mask_box"))
+            placed.append(Marker(spec.role, "box", spec.color, image, box=markers.box_tuples[row], rule="mask_box"))
     return tuple(placed)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from qagen.render.record import Marker, MarkerKind
+from qagen.tasks.fact import Marker, MarkerKind
 
 SPAR_COLORS = ("red", "blue", "green", "yellow")
 
