@@ -11,7 +11,7 @@ from typing import Literal
 from qagen.tasks.fact import Marker  # placed by sampling, carried as is: writers read it from here
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, not frozen: see qagen.tasks.fact
 class QA:
     id: str  # "<source>/<scene>/<task>/<format>/<n:06d>", stable for a given seed
     task: str

@@ -52,7 +52,7 @@ class UniformIndex:
         return m // UINT32
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, not frozen: see qagen.tasks.fact
 class Candidate:
     """Frames and objects a sampler picked, before any answer is computed."""
 

@@ -18,7 +18,7 @@ EXHAUSTED_AFTER = 50
 LABEL_SLACK = 1  # wins a label may have above its share (Balancer), so that small scenes still fill their quota
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # a value, not frozen: see qagen.tasks.fact
 class Solved:
     """What an answer function returns."""
 
