@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from qagen.tasks.fact import Marker  # placed by sampling, carried as is: writers read it from here
+from qagen.tasks.fact import Marker, pickled_by_fields  # Marker: placed by sampling, carried as is into records
 
 
+@pickled_by_fields
 @dataclass(slots=True)  # a value, not frozen: see qagen.tasks.fact
 class QA:
     id: str  # "<source>/<scene>/<task>/<format>/<n:06d>", stable for a given seed

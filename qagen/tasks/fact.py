@@ -10,10 +10,20 @@ all the same: nothing changes one once it is built (dataclasses.replace makes an
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Optional
 
 MarkerKind = Literal["point", "box"]
+
+
+def pickled_by_fields(cls: type) -> type:
+    """Pickle a slotted dataclass as its constructor's arguments, in field order: faster both ways
+    than dataclasses' own slot state (a Python function per object, and object.__setattr__ per
+    field on loading), for the records that helper processes send by the thousand."""
+    values = operator.attrgetter(*(f.name for f in fields(cls)))
+    cls.__reduce__ = lambda self: (cls, values(self))
+    return cls
 
 
 class Reject(Exception):
@@ -36,6 +46,7 @@ class ObjectRef:
     unique_label: bool = False  # the label alone identifies the object (TASKS.md referring rule)
 
 
+@pickled_by_fields
 @dataclass(slots=True)
 class Marker:
     """A point or box drawn on one of the images, placed by the sampling stage and carried as is
