@@ -174,7 +174,7 @@ class TaskContext:
             try:
                 self.cache[key] = compute()
             except Reject as rej:
-                self.cache[key] = rej
+                self.cache[key] = rej.with_traceback(None)  # kept without the frames it was raised through
         found = self.cache[key]
         if isinstance(found, Reject):
             raise Reject(found.reason)

@@ -100,8 +100,8 @@ def steered(ctx: TaskContext, choices: Sequence[T], solve: Callable[[T], Solved]
         try:
             options.append((choice, solve(choice)))
         except Reject as rej:
-            rejection = rej
+            rejection = rej.reason  # not the exception: its traceback would tie this frame in a cycle
     if not options:
-        raise rejection
+        raise Reject(rejection)
     wanted = [option for option in options if ctx.wants(option[1])] or options
     return ctx.pick(wanted)
