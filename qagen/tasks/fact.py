@@ -21,8 +21,9 @@ def pickled_by_fields(cls: type) -> type:
     """Pickle a slotted dataclass as its constructor's arguments, in field order: faster both ways
     than dataclasses' own slot state (a Python function per object, and object.__setattr__ per
     field on loading), for the records that helper processes send by the thousand."""
-    values = operator.attrgetter(*(f.name for f in fields(cls)))
-    cls.__reduce__ = lambda self: (cls, values(self))
+    names = [f.name for f in fields(cls)]
+    values = operator.attrgetter(*names)  # a tuple of them, or the value itself for one name
+    cls.__reduce__ = (lambda self: (cls, values(self))) if len(names) > 1 else (lambda self: (cls, (values(self),)))
     return cls
 
 

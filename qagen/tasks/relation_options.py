@@ -92,13 +92,13 @@ def with_shown_tuples(ctx: TaskContext, solved: Solved) -> Solved:
     other options (alike in what they state, `relation_alternatives`), a judge's false claim; and
     the label odds over them. Other formats show no tuple: the answer is returned as it is."""
     answer = solved.answer
-    ctx.require_wanted(solved)
     if ctx.format == "select" and ctx.spec.select is not None:
         k, key, alike_only, reason = ctx.spec.select.options, "option_tuples", True, "no_distractors_outside_margin"
     elif ctx.format == "judge":
         k, key, alike_only, reason = 2, "false_claim_tuple", False, "no_false_claim_outside_margin"
     else:
         return solved
+    ctx.require_wanted(solved)  # before drawing the tuples of an answer the balancer would turn away
     others = relation_alternatives(answer.value, answer.extra["slots"], k - 1, ctx.rng, bound_slots_of(answer.extra),
                                    alike_only=alike_only)
     if len(others) < k - 1:
