@@ -33,14 +33,7 @@ def inclusion_weights(odds: np.ndarray, k: int) -> np.ndarray:
     size = k - int(always.sum())
     if size <= 0 or free.size == 0:  # a pool of k answers or fewer: every one is in every set
         return weights
-    goal = target[free]
-    w = goal / (1.0 - goal)
-    for _ in range(ITERATIONS):
-        got = _inclusion(w, size)
-        if np.max(np.abs(got - goal)) < TOLERANCE:
-            break
-        w = w * goal / got
-    weights[free] = w / w.max()
+    weights[free] = _compiled().fit_weights(target[free], size, ITERATIONS, TOLERANCE)
     return weights
 
 
@@ -63,7 +56,7 @@ class ExchangeablePool:
             rest = [i for i in others if not np.isinf(self.weights[i])]
             need = min(self.k - 1 - len(sure), len(rest))
             w = self.weights[rest]  # kept as Python lists: the loop below reads one number at a time
-            self._tables[truth] = sure, rest, w.tolist(), _suffix_sums(w, need).tolist()
+            self._tables[truth] = sure, rest, w.tolist(), _compiled().suffix_sums(w, need).tolist()
         sure, rest, w, E = self._tables[truth]
         picked, need = [], len(E[0]) - 1
         for i in range(len(rest)):  # each taken with its exact conditional chance
@@ -73,6 +66,13 @@ class ExchangeablePool:
                 picked.append(rest[i])
                 need -= 1
         return sure + picked
+
+
+def _compiled():
+    """The compiled fit and tables (numba loads only when a pool is drawn from)."""
+    from qagen.tasks import exchangeable_numba
+
+    return exchangeable_numba
 
 
 def _capped_inclusion(p: np.ndarray, k: int) -> np.ndarray:
@@ -87,21 +87,3 @@ def _capped_inclusion(p: np.ndarray, k: int) -> np.ndarray:
         target = np.minimum(scaled, 1.0)
     return target
 
-
-def _suffix_sums(w: np.ndarray, size: int) -> np.ndarray:
-    """E[i, r]: elementary symmetric polynomial of degree r of w[i:], r = 0..size."""
-    E = np.zeros((w.size + 1, size + 1))
-    E[:, 0] = 1.0
-    for r in range(1, size + 1):  # E[i, r] = E[i + 1, r] + w[i] E[i + 1, r - 1]: a sum from the end
-        E[:-1, r] = np.cumsum((w * E[1:, r - 1])[::-1])[::-1]
-    return E
-
-
-def _inclusion(w: np.ndarray, size: int) -> np.ndarray:
-    """Inclusion probabilities of the design P(S) proportional to prod(w over S), |S| = size:
-    w_i e_{size-1}(w without i) / e_size(w), the leave-one-out polynomials from prefix and suffix
-    tables."""
-    suffix = _suffix_sums(w, size)
-    prefix = _suffix_sums(w[::-1], size)[::-1]  # prefix[i, r] = e_r(w[:i])
-    without = (prefix[:-1, :size] * suffix[1:, size - 1::-1]).sum(axis=1)
-    return w * without / suffix[0, size]
