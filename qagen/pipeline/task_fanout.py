@@ -53,6 +53,8 @@ _started: list[Future] = []  # each helper's first job (imports and the catalogu
 _counter = None  # this process's view of the shared counter (a multiprocessing.Array with its lock)
 _results = None  # helpers -> scene's process: (round, a group's Parts) as each group is done (a multiprocessing.Queue)
 _seconds_per_qa: dict[str, float] = {}  # task -> sampling seconds per QA made, a running mean over scenes
+_plan_sent: Optional[tuple[RunPlan, bytes]] = None  # the last plan sent to the helpers, and its pickle
+_plan_received: Optional[tuple[bytes, RunPlan]] = None  # in a helper: the last plan received, pickled and not
 
 Parts = dict[str, tuple[list[QA], float]]  # task -> (its records, its sampling seconds)
 
@@ -98,7 +100,8 @@ def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, shared: bool
     the helpers when `shared`, else here alone).
 
     The helpers get the scene pickled once, here, before sampling fills in the index's memos, and
-    without the depth maps: this process samples the tasks that read them first, then takes from
+    without the depth maps (the plan goes pickled once per run, not per scene, and is unpickled
+    by a helper only when it changes): this process samples the tasks that read them first, then takes from
     the counter with the helpers. A helper sends each group's records as soon as it is done, and
     this process unpacks them between its own groups, so that little is left to wait for at the end.
     """
@@ -109,10 +112,11 @@ def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, shared: bool
     own = [group for group in order if group[0].sampler in PIXEL_SAMPLERS]
     others = [group for group in order if group[0].sampler not in PIXEL_SAMPLERS]
     scene_round = _new_round()
-    payload = pickle.dumps((scene, index.without_depth_maps() if index is not None else None, plan),
+    payload = pickle.dumps((scene, index.without_depth_maps() if index is not None else None),
                            protocol=pickle.HIGHEST_PROTOCOL)
     names = [[s.name for s in group] for group in others]
-    futures = [_helpers.submit(_share, payload, names, scene_round, k) for k in range(len(_started))]
+    futures = [_helpers.submit(_share, payload, _pickled_plan(plan), names, scene_round, k)
+               for k in range(len(_started))]
     inbox = _Inbox(scene_round, futures)
     parts = collect_by_task(scene_records(scene, index, plan, reports[0], tasks=_mine(own, others, inbox)))
     while inbox.groups < len(others) - inbox.taken_here:
@@ -293,6 +297,15 @@ def _expected_seconds(plan: RunPlan, scene: Scene, spec: TaskSpec) -> float:
     return max(asked, 1) * _seconds_per_qa.get(spec.name, 1.0)
 
 
+def _pickled_plan(plan: RunPlan) -> bytes:
+    """The plan pickled, once per plan object: a run samples every scene with the same one (some
+    50 task specs, a millisecond or two each way, which the helpers would otherwise pay per scene)."""
+    global _plan_sent
+    if _plan_sent is None or _plan_sent[0] is not plan:
+        _plan_sent = plan, pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+    return _plan_sent[1]
+
+
 def _learn(task: str, seconds_per_qa: float) -> None:
     known = _seconds_per_qa.get(task)
     _seconds_per_qa[task] = seconds_per_qa if known is None else (known + seconds_per_qa) / 2
@@ -316,10 +329,14 @@ def _load_catalogue(plan: RunPlan) -> None:
     catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
 
 
-def _share(payload: bytes, order: list[list[str]], scene_round: int, helper: int) -> SceneReport:
-    """Sample the groups this helper takes of the scene (pickled with its index and the plan),
+def _share(payload: bytes, pickled_plan: bytes, order: list[list[str]], scene_round: int, helper: int) -> SceneReport:
+    """Sample the groups this helper takes of the scene (pickled with its index) under the plan,
     sending each group's records and seconds as soon as it is done; returns its report."""
-    scene, index, plan = pickle.loads(payload)
+    global _plan_received
+    scene, index = pickle.loads(payload)
+    if _plan_received is None or _plan_received[0] != pickled_plan:  # the bytes compared: no unpickling
+        _plan_received = pickled_plan, pickle.loads(pickled_plan)
+    plan = _plan_received[1]
     specs = {s.name: s for s in plan.tasks}
     groups = [[specs[name] for name in group] for group in order]
     report = SceneReport(scene.id, scene.source)
