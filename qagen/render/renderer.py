@@ -21,6 +21,7 @@ from qagen.render.kinds import KINDS
 from qagen.render.record import QA
 from qagen.scene.model import Scene
 from qagen.specs.schema import TaskSpec
+from qagen.tasks.context import UniformIndex
 from qagen.tasks.engine import LabelOdds
 from qagen.tasks.fact import Fact, Reject
 
@@ -38,6 +39,13 @@ class RenderState:
     letters: Counter = field(default_factory=Counter)
     truths: Counter = field(default_factory=Counter)
     patterns: LabelOdds = field(default_factory=LabelOdds)
+    _uniform: Optional[UniformIndex] = None
+
+    def index_below(self, rng: np.random.Generator) -> UniformIndex:
+        """int(rng.integers(n)) for the format's RNG, at a quarter of its cost (the same draws)."""
+        if self._uniform is None or self._uniform.rng is not rng:
+            self._uniform = UniformIndex(rng)
+        return self._uniform
 
     def least_used(self, counter: Counter, keys: list, rng: np.random.Generator) -> list:
         """Keys ordered from least to most used, ties broken by the RNG."""
@@ -108,7 +116,7 @@ class Renderer:
         elif fmt == "judge":
             self._judge(fact, worded, answer_meta, state, rng)
         paraphrases = self.templates[fmt]
-        choice = int(rng.integers(len(paraphrases))) if template_index is None else template_index
+        choice = state.index_below(rng)(len(paraphrases)) if template_index is None else template_index
         template = paraphrases[choice]
         shared = shared_variables(fact)
         asked = variables(fact, shared, template.question.names, coordinates=True) | worded

@@ -46,12 +46,18 @@ def place_markers(ctx: TaskContext, cand: Candidate) -> tuple[Marker, ...]:
 
 
 def _pixel_point(ctx: TaskContext, frame_pos: int, col: int, row: int) -> tuple[int, int]:
-    """The centre of a mask-grid pixel in 0-1000 of the colour image, memoised per scene: the
-    answer and the fact place the same pixels, and numpy on one point costs some 30 us."""
+    """The centre of a mask-grid pixel in 0-1000 of the colour image: _to_colour_1000 of one
+    point, in Python floats (numpy on one point costs some 30 us), memoised per scene (the answer
+    and the fact place the same pixels)."""
 
     def compute() -> tuple[int, int]:
-        (x, y), = _to_colour_1000(ctx, np.array([frame_pos]), np.array([[col + 0.5, row + 0.5]]))
-        return int(x), int(y)
+        (a, b, c), (d, e, f), (g, h, i) = ctx.per_scene("mask_to_colour_rows", frame_pos, lambda: tuple(
+            map(tuple, _homographies(ctx)[frame_pos].tolist())))
+        width, height = ctx.scene.frames[frame_pos].color_size
+        u, v = col + 0.5, row + 0.5
+        w = g * u + h * v + i
+        x, y = (a * u + b * v + c) / w, (d * u + e * v + f) / w
+        return min(max(round(x / width * 1000.0), 0), 1000), min(max(round(y / height * 1000.0), 0), 1000)
 
     return ctx.per_scene("pixel_points", (frame_pos, col, row), compute)
 
@@ -97,13 +103,17 @@ def _colour_sizes(ctx: TaskContext) -> np.ndarray:
     return ctx.scene_memo["colour_sizes"]
 
 
+def _homographies(ctx: TaskContext) -> np.ndarray:
+    """(F, 3, 3): every frame's Frame.mask_to_color homography, kept per scene."""
+    if "mask_to_colour" not in ctx.scene_memo:
+        ctx.scene_memo["mask_to_colour"] = np.stack([f.mask_to_color() for f in ctx.scene.frames]).reshape(-1, 3, 3)
+    return ctx.scene_memo["mask_to_colour"]
+
+
 def _to_colour_1000(ctx: TaskContext, frames: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Points (N, 2) on the mask grid of frames (N,) -> integers in 0-1000 of each colour image,
-    as FORMATS.md fixes, through each frame's Frame.mask_to_color homography (kept per scene)."""
-    if "mask_to_colour" not in ctx.scene_memo:
-        homography = np.stack([f.mask_to_color() for f in ctx.scene.frames]).reshape(-1, 3, 3)
-        ctx.scene_memo["mask_to_colour"] = homography
-    homography, sizes = ctx.scene_memo["mask_to_colour"], _colour_sizes(ctx)
+    as FORMATS.md fixes, through each frame's Frame.mask_to_color homography."""
+    homography, sizes = _homographies(ctx), _colour_sizes(ctx)
     xy = np.asarray(xy, dtype=float)
     homog = (homography[frames] @ np.concatenate([xy, np.ones((len(xy), 1))], axis=1)[..., None])[..., 0]
     colour = homog[:, :2] / homog[:, 2:3]

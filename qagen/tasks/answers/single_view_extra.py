@@ -261,10 +261,10 @@ def nearer_pixel(ctx: TaskContext, cand: Candidate) -> Solved:
     margin, so it holds for non-metric depth). Balanced on the chosen point and on whether the
     nearer point is the lower one in the image, so image height alone does not give it away."""
     pos = cand.frames[0]
-    frame, depth = ctx.scene.frames[pos], frame_depth(ctx, pos)
+    depth = frame_depth(ctx, pos)
     points = cand.extra["points"]
     z = {r: float(depth[row, col]) for r, (_, col, row) in points.items()}
-    dist = {r: pixel_distance(frame, z[r], col, row) for r, (_, col, row) in points.items()}
+    dist = {r: pixel_distance(ctx, pos, z[r], col, row) for r, (_, col, row) in points.items()}
     rel = ctx.spec.margins.length_rel
     gaps = [abs(v["a"] - v["b"]) - rel * min(v.values()) for v in (z, dist)]
     if (z["a"] < z["b"]) != (dist["a"] < dist["b"]):
