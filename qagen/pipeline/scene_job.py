@@ -121,7 +121,7 @@ def collector_paused() -> Iterator[None]:
     """The cyclic garbage collector off while one task and format is sampled, back on after (off
     it stays for a caller that turned it off). Sampling makes and drops some million small objects
     a scene, every one freed by reference counting (a candidate leaves no reference cycle behind:
-    tests/pipeline/test_run.py checks it), so the collector's passes over the scene's memos only
+    tests/pipeline/test_collector.py checks it), so the collector's passes over the scene's memos only
     cost time, a few percent of sampling. What little cyclic garbage a task leaves is collected
     once the collector is back on."""
     if not gc.isenabled():
