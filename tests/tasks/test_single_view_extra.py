@@ -399,3 +399,27 @@ def test_a_free_criterion_is_steered_to_the_answer_the_balance_lacks(small_world
             assert solved.balance_key == "farther:b"
             steered += 1
     assert steered >= 20
+
+
+def test_one_pixels_marker_and_ray_in_python_floats_agree_with_numpy(small_world_scannet_dir):
+    """A pixel marker and a pixel's ray length are worked out for one point in Python floats: the
+    marker lands where the vectorised mapping of every object marker puts the same point, and the
+    distance is numpy's, on a capture whose colour images are larger than its depth grid."""
+    from qagen.pipeline import catalogue
+    from qagen.scene.loaders import load_scene
+    from qagen.tasks import markers
+    from qagen.tasks.context import TaskContext
+    from qagen.tasks.pixels import pixel_distance
+
+    scene = load_scene(small_world_scannet_dir, loader="scannet")
+    assert scene.frames[0].color_size != scene.frames[0].depth_grid()[1]
+    ctx = TaskContext(scene, None, catalogue.load().specs["point_depth_order"], np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        pos = int(rng.integers(len(scene.frames)))
+        K, (W, H) = scene.frames[pos].depth_grid()
+        col, row, depth = int(rng.integers(W)), int(rng.integers(H)), float(rng.uniform(0.3, 8.0))
+        centre = np.array([[col + 0.5, row + 0.5]])
+        assert markers._pixel_point(ctx, pos, col, row) == tuple(markers._to_colour_1000(ctx, np.array([pos]), centre)[0])
+        ray = np.linalg.solve(K, [col + 0.5, row + 0.5, 1.0])
+        assert pixel_distance(ctx, pos, depth, col, row) == pytest.approx(depth * np.linalg.norm(ray), rel=1e-12)
