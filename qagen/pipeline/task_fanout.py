@@ -100,9 +100,9 @@ def _sampled(scene: Scene, index: SceneIndex | None, plan: RunPlan, shared: bool
     the helpers when `shared`, else here alone).
 
     The helpers get the scene pickled once, here, before sampling fills in the index's memos, and
-    without the depth maps (the plan goes pickled once per run, not per scene, and is unpickled
-    by a helper only when it changes): this process samples the tasks that read them first, then takes from
-    the counter with the helpers. A helper sends each group's records as soon as it is done, and
+    without the depth maps: this process samples the tasks that read them first, then takes from
+    the counter with the helpers. (The plan goes pickled once per run, not per scene, and a helper
+    unpickles it only when it changes.) A helper sends each group's records as soon as it is done, and
     this process unpacks them between its own groups, so that little is left to wait for at the end.
     """
     reports = [SceneReport(scene.id, scene.source)]
@@ -334,7 +334,7 @@ def _share(payload: bytes, pickled_plan: bytes, order: list[list[str]], scene_ro
     sending each group's records and seconds as soon as it is done; returns its report."""
     global _plan_received
     scene, index = pickle.loads(payload)
-    if _plan_received is None or _plan_received[0] != pickled_plan:  # the bytes compared: no unpickling
+    if _plan_received is None or _plan_received[0] != pickled_plan:  # bytes compared, nothing unpickled
         _plan_received = pickled_plan, pickle.loads(pickled_plan)
     plan = _plan_received[1]
     specs = {s.name: s for s in plan.tasks}

@@ -420,6 +420,7 @@ def test_one_pixels_marker_and_ray_in_python_floats_agree_with_numpy(small_world
         K, (W, H) = scene.frames[pos].depth_grid()
         col, row, depth = int(rng.integers(W)), int(rng.integers(H)), float(rng.uniform(0.3, 8.0))
         centre = np.array([[col + 0.5, row + 0.5]])
-        assert markers._pixel_point(ctx, pos, col, row) == tuple(markers._to_colour_1000(ctx, np.array([pos]), centre)[0])
+        vectorised = markers._to_colour_1000(ctx, np.array([pos]), centre)[0]
+        assert markers._pixel_point(ctx, pos, col, row) == tuple(vectorised)
         ray = np.linalg.solve(K, [col + 0.5, row + 0.5, 1.0])
         assert pixel_distance(ctx, pos, depth, col, row) == pytest.approx(depth * np.linalg.norm(ray), rel=1e-12)
