@@ -3,6 +3,7 @@ objects named by a label that is unique in view, pairs of image points on valid 
 markers, no objects), and one object whose label is unique in the whole scene."""
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -43,31 +44,31 @@ def labelled_objects(ctx: TaskContext, roles: list[str]) -> Candidate:
 
 def _smooth(depth: np.ndarray, col: int, row: int, radius: int, smooth_rel: float) -> bool:
     """Valid depth on the pixel's whole (2r+1)^2 neighbourhood, within smooth_rel of its centre:
-    no pixel on a depth edge, where a point marker would be ambiguous."""
-    patch = depth[row - radius:row + radius + 1, col - radius:col + radius + 1]
-    if not np.isfinite(patch).all():
-        return False
-    centre = depth[row, col]
-    return float(np.abs(patch - centre).max()) <= smooth_rel * centre
+    no pixel on a depth edge, where a point marker would be ambiguous. (A few values: Python
+    floats, where numpy's calls cost more than the check; NaN and inf fail every comparison.)"""
+    patch = depth[row - radius:row + radius + 1, col - radius:col + radius + 1].tolist()
+    centre = patch[radius][radius]
+    limit = smooth_rel * centre
+    return all(abs(value - centre) <= limit for line in patch for value in line)
 
 
 def _random_pixel(ctx: TaskContext, depth: np.ndarray, border: int, radius: int, smooth_rel: float,
                   away_from: tuple[int, int] | None, min_apart: float, nearer_lower: bool | None = None) -> tuple[int, int]:
-    """The first smooth pixel of PIXEL_TRIES random ones; with `away_from`, one at least min_apart
-    from it and, when `nearer_lower` is given, such that "the nearer of the two is the lower in
-    the image" is that (not a tie in rows)."""
+    """The first smooth pixel of up to PIXEL_TRIES random ones; with `away_from`, one at least
+    min_apart from it and, when `nearer_lower` is given, such that "the nearer of the two is the
+    lower in the image" is that (not a tie in rows). Drawn one at a time: most pixels qualify, so
+    the first usually does."""
     H, W = depth.shape
-    cols = ctx.rng.integers(border, W - border, PIXEL_TRIES)
-    rows = ctx.rng.integers(border, H - border, PIXEL_TRIES)
-    ok = np.ones(PIXEL_TRIES, dtype=bool)
-    if away_from is not None:
-        other_col, other_row = away_from
-        ok &= np.hypot(cols - other_col, rows - other_row) >= min_apart
-        if nearer_lower is not None:
-            nearer = depth[rows, cols] < depth[other_row, other_col]
-            ok &= (rows != other_row) & ((nearer == (rows > other_row)) == nearer_lower)
-    for k in np.flatnonzero(ok).tolist():  # most pixels are smooth: the first usually is
-        col, row = int(cols[k]), int(rows[k])
+    for _ in range(PIXEL_TRIES):
+        col, row = ctx.integer(border, W - border), ctx.integer(border, H - border)
+        if away_from is not None:
+            other_col, other_row = away_from
+            if math.hypot(col - other_col, row - other_row) < min_apart:
+                continue
+            if nearer_lower is not None:
+                nearer = float(depth[row, col]) < float(depth[other_row, other_col])
+                if row == other_row or (nearer == (row > other_row)) != nearer_lower:
+                    continue
         if _smooth(depth, col, row, radius, smooth_rel):
             return col, row
     raise Reject("no_smooth_valid_pixel")
