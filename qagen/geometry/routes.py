@@ -94,18 +94,16 @@ def grid_route(free: BaseGeometry, start_xy, heading_deg: float, goal: BaseGeome
 
 def distances_to(area: BaseGeometry, xy: np.ndarray) -> np.ndarray:
     """Distance (N,) from points (N, 2) to a polygonal area (0 inside): the nearest of its boundary
-    segments, in numpy (making a shapely point per grid cell costs more than the route search)."""
+    segments, in a compiled loop (making a shapely point per grid cell costs more than the route
+    search)."""
     if area.geom_type not in ("Polygon", "MultiPolygon"):
         return shapely.distance(area, shapely.points(xy))
-    rings = [np.asarray(ring.coords) for ring in shapely.get_rings(shapely.get_parts(area))]
-    start = np.concatenate([r[:-1] for r in rings])  # (M, 2) segment ends
-    (sx, sy), (ex, ey) = start.T, (np.concatenate([r[1:] for r in rings]) - start).T
-    rx, ry = xy[:, :1] - sx, xy[:, 1:] - sy  # (N, M) each: x and y apart, not (N, M, 2) summed over a 2-axis
-    along = np.clip((rx * ex + ry * ey) / np.maximum(ex * ex + ey * ey, 1e-300), 0.0, 1.0)
-    dx, dy = rx - along * ex, ry - along * ey
-    distance = np.sqrt((dx * dx + dy * dy).min(axis=1))  # the root of the least square: the least distance
-    distance[shapely.contains_xy(area, xy[:, 0], xy[:, 1])] = 0.0
-    return distance
+    from qagen.geometry.routes_numba import area_distances
+
+    rings = [np.asarray(ring.coords, dtype=float) for ring in shapely.get_rings(shapely.get_parts(area))]
+    starts = np.concatenate([r[:-1] for r in rings])
+    ends = np.concatenate([r[1:] for r in rings])
+    return area_distances(np.ascontiguousarray(xy, dtype=float), starts, ends)
 
 
 def _part_containing(free: BaseGeometry, point: np.ndarray) -> BaseGeometry:

@@ -1,4 +1,5 @@
-"""The search loop of `routes.grid_route`, compiled: A* over (cell, heading) states of the grid.
+"""The loops of `routes.grid_route`, compiled: A* over (cell, heading) states of the grid, and the
+distance from every free cell to the goal's area.
 
 Kept apart so that numba is imported only by runs that plan routes.
 """
@@ -43,3 +44,24 @@ def cheapest_path(free, heuristic, at_goal, si, sj, lengths, turn_cost):
                 parent[nxt] = state
                 heapq.heappush(queue, (new_cost + heuristic[ni, nj], new_cost, nxt))
     return -1, parent
+
+
+@njit(cache=True, nogil=True)
+def area_distances(xy, starts, ends):
+    """Distance (N,) from points (N, 2) to the polygonal area whose rings are the segments
+    starts -> ends (M, 2): 0 inside it (even-odd rule, so a hole is outside), else the distance to
+    the nearest segment, the least square's root."""
+    out = np.empty(xy.shape[0])
+    for p in range(xy.shape[0]):
+        x, y = xy[p, 0], xy[p, 1]
+        least, inside = np.inf, False
+        for s in range(starts.shape[0]):
+            sx, sy, tx, ty = starts[s, 0], starts[s, 1], ends[s, 0], ends[s, 1]
+            ex, ey, rx, ry = tx - sx, ty - sy, x - sx, y - sy
+            along = min(max((rx * ex + ry * ey) / max(ex * ex + ey * ey, 1e-300), 0.0), 1.0)
+            dx, dy = rx - along * ex, ry - along * ey
+            least = min(least, dx * dx + dy * dy)
+            if (sy > y) != (ty > y) and x < sx + (y - sy) * ex / (ty - sy):  # a ray to +x crosses it
+                inside = not inside
+        out[p] = 0.0 if inside else np.sqrt(least)
+    return out
