@@ -93,22 +93,33 @@ def change_between(first: ViewPose, second: ViewPose) -> dict[str, float]:
 
 def yxz_euler_deg(rotation: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees with rotation = Rz(roll) Rx(pitch) Ry(yaw) (extrinsic y, x, z)."""
-    R = np.asarray(rotation, dtype=float)
-    pitch = math.asin(max(-1.0, min(1.0, float(R[2, 1]))))
-    yaw = math.atan2(-R[2, 0], R[2, 2])
-    roll = math.atan2(-R[0, 1], R[1, 1])
+    return _yxz_euler_deg(np.asarray(rotation, dtype=float).tolist())
+
+
+def _yxz_euler_deg(R: list[list[float]]) -> tuple[float, float, float]:
+    pitch = math.asin(max(-1.0, min(1.0, R[2][1])))
+    yaw = math.atan2(-R[2][0], R[2][2])
+    roll = math.atan2(-R[0][1], R[1][1])
     return math.degrees(yaw), math.degrees(pitch), math.degrees(roll)
 
 
 def motion_components(c2w_1: np.ndarray, c2w_2: np.ndarray) -> dict[str, float]:
     """SpatialVID's motion between two views: dolly/truck/pedestal = displacement of the centre in
     camera 1's OpenCV frame (z, x, y; scene units), pan/tilt/roll = y-x-z Euler angles (degrees)
-    of the relative world-to-camera rotation R2 R1^T."""
-    c2w_1, c2w_2 = np.asarray(c2w_1, float), np.asarray(c2w_2, float)
-    w2c_1, w2c_2 = c2w_1[:3, :3].T, c2w_2[:3, :3].T
-    x, y, z = w2c_1 @ (c2w_2[:3, 3] - c2w_1[:3, 3])
-    yaw, pitch, roll = yxz_euler_deg(w2c_2 @ w2c_1.T)
-    return {"dolly": float(z), "truck": float(x), "pedestal": float(y), "pan": yaw, "tilt": pitch, "roll": roll}
+    of the relative world-to-camera rotation R2 R1^T. (Python floats: a few 3-vectors, where
+    numpy's calls cost several times the arithmetic; thousands of clip pairs a scene.)"""
+    (a0, a1, a2, at), (b0, b1, b2, bt), (c0, c1, c2, ct) = np.asarray(c2w_1, float)[:3].tolist()
+    (d0, d1, d2, dt), (e0, e1, e2, et), (f0, f1, f2, ft) = np.asarray(c2w_2, float)[:3].tolist()
+    sx, sy, sz = dt - at, et - bt, ft - ct
+    # camera 1's axes are the columns of its c2w rotation R1: (x, y, z) = R1^T shift
+    x, y, z = a0 * sx + b0 * sy + c0 * sz, a1 * sx + b1 * sy + c1 * sz, a2 * sx + b2 * sy + c2 * sz
+    # the relative rotation w2c_2 w2c_1^T = R2^T R1, the entries the angles read
+    yaw, pitch, roll = _yxz_euler_deg([
+        [0.0, d0 * a1 + e0 * b1 + f0 * c1, 0.0],
+        [0.0, d1 * a1 + e1 * b1 + f1 * c1, 0.0],
+        [d2 * a0 + e2 * b0 + f2 * c0, d2 * a1 + e2 * b1 + f2 * c1, d2 * a2 + e2 * b2 + f2 * c2],
+    ])
+    return {"dolly": z, "truck": x, "pedestal": y, "pan": yaw, "tilt": pitch, "roll": roll}
 
 
 @dataclass(frozen=True)
