@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qagen.geometry.projection import times_point
 from qagen.geometry.viewer import viewer_axes
 
 COMPONENTS = ("dolly", "truck", "pedestal", "pan", "tilt", "roll")
@@ -83,8 +84,7 @@ def change_between(first: ViewPose, second: ViewPose) -> dict[str, float]:
     """camera_change of two views' ViewPoses (to_viewer of one point, in Python floats: numpy on
     one 3-vector costs several times the arithmetic)."""
     (x1, y1, z1), (x2, y2, z2) = first.centre.tolist(), second.centre.tolist()
-    dx, dy, dz = x2 - x1, y2 - y1, z2 - z1
-    right, forward, up = (ax * dx + ay * dy + az * dz for ax, ay, az in first.axes.tolist())
+    right, forward, up = times_point(first.axes.tolist(), x2 - x1, y2 - y1, z2 - z1)
     return {
         "right_m": right,
         "up_m": up,

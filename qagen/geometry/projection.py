@@ -61,3 +61,11 @@ def box_truncation(corners: np.ndarray, K: np.ndarray, c2w: np.ndarray, size: np
     in_front = np.all(z > 0, axis=-1)
     unknown = np.isnan(corners).any(axis=(-1, -2))
     return np.where(unknown, np.nan, np.where(in_front, truncation, 1.0))
+
+
+def times_point(rows, x: float, y: float, z: float) -> tuple[float, float, float]:
+    """A 3x3 matrix (its rows, as Python floats) times one point (x, y, z), in Python floats: for
+    the one-point transforms of sampling (a pixel's ray, its colour-image point, a camera change),
+    where numpy's calls cost several times the arithmetic."""
+    (a, b, c), (d, e, f), (g, h, i) = rows
+    return a * x + b * y + c * z, d * x + e * y + f * z, g * x + h * y + i * z

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qagen.geometry.projection import times_point
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.fact import Marker
 
@@ -51,12 +52,10 @@ def _pixel_point(ctx: TaskContext, frame_pos: int, col: int, row: int) -> tuple[
     and the fact place the same pixels)."""
 
     def compute() -> tuple[int, int]:
-        (a, b, c), (d, e, f), (g, h, i) = ctx.per_scene("mask_to_colour_rows", frame_pos, lambda: tuple(
-            map(tuple, _homographies(ctx)[frame_pos].tolist())))
+        rows = ctx.per_scene("mask_to_colour_rows", frame_pos, lambda: _homographies(ctx)[frame_pos].tolist())
         width, height = ctx.scene.frames[frame_pos].color_size
-        u, v = col + 0.5, row + 0.5
-        w = g * u + h * v + i
-        x, y = (a * u + b * v + c) / w, (d * u + e * v + f) / w
+        x, y, w = times_point(rows, col + 0.5, row + 0.5, 1.0)
+        x, y = x / w, y / w
         return min(max(round(x / width * 1000.0), 0), 1000), min(max(round(y / height * 1000.0), 0), 1000)
 
     return ctx.per_scene("pixel_points", (frame_pos, col, row), compute)

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from qagen.geometry.lifting import frame_depth_median
+from qagen.geometry.projection import times_point
 from qagen.scene.index import DEPTH_MAPS_KEPT, kept_depth_frames
 from qagen.scene.io import read_frame_depth
 from qagen.tasks.context import TaskContext
@@ -75,8 +76,7 @@ def pixel_distance(ctx: TaskContext, frame_pos: int, depth: float, col: int, row
     """Distance from the camera centre to the surface seen at pixel (col, row) of a frame's depth
     grid with camera-z `depth`: `depth` times the length of the pixel's ray K^-1 (u, v, 1), with
     K^-1 kept per frame as Python floats (numpy on one 3-vector costs ten times as much)."""
-    (a, b, c), (d, e, f), (g, h, i) = ctx.per_scene("inverse_depth_intrinsics", frame_pos, lambda: tuple(
-        map(tuple, np.linalg.inv(ctx.scene.frames[frame_pos].depth_grid()[0]).tolist())))
-    u, v = col + 0.5, row + 0.5
-    x, y, z = a * u + b * v + c, d * u + e * v + f, g * u + h * v + i
+    inverse = ctx.per_scene("inverse_depth_intrinsics", frame_pos,
+                            lambda: np.linalg.inv(ctx.scene.frames[frame_pos].depth_grid()[0]).tolist())
+    x, y, z = times_point(inverse, col + 0.5, row + 0.5, 1.0)
     return depth * math.sqrt(x * x + y * y + z * z)
