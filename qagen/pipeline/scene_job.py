@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+from qagen import seeding
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.plan import RunPlan, ScenePointer, output_split
 from qagen.pipeline.seeds import stream, stream_seed
@@ -73,6 +74,7 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
     catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
     _freeze_startup_heap()
     have = capabilities(scene, index)
+    seeding.prepare(stream_seed(plan.seed, scene.source, scene.id, *key) for key in _stream_keys(plan))
     memo: dict = {}  # scene-level memo shared by every task's context
     for spec in plan.tasks if tasks is None else tasks:
         missing = sorted(set(spec.requires) - have)
@@ -98,6 +100,14 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
         task_memo.clear()  # done with: freed now, and its task_draws context no longer refers to itself through it
         if rejections:
             report.rejections[spec.name] = dict(sorted(rejections.items()))
+
+
+def _stream_keys(plan: RunPlan) -> Iterator[tuple[str, ...]]:
+    """What names each stream of a scene beside the scene: a task (its pools), a task and format."""
+    for spec in plan.tasks:
+        yield (spec.name,)
+        for fmt in plan.formats_of(spec):
+            yield spec.name, fmt
 
 
 def _rendering(renderer: Renderer, fmt: str, rng: np.random.Generator, seed: int, made: list[QA],

@@ -6,6 +6,8 @@ import hashlib
 
 import numpy as np
 
+from qagen import seeding
+
 
 def stream_seed(seed: int, *parts: str) -> int:
     digest = hashlib.sha256("\x1f".join([str(seed), *map(str, parts)]).encode()).digest()
@@ -13,8 +15,10 @@ def stream_seed(seed: int, *parts: str) -> int:
 
 
 def stream(seed: int, *parts: str) -> tuple[int, np.random.Generator]:
+    """The stream's seed and its `default_rng` (built from prepared state words when
+    qagen.seeding.prepare had the seed)."""
     s = stream_seed(seed, *parts)
-    return s, np.random.default_rng(s)
+    return s, seeding.generator(s)
 
 
 def fraction(seed: int, *parts: str) -> float:

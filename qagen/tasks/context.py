@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
+from qagen import seeding
 from qagen.scene.model import Box, Scene
 from qagen.specs.schema import TaskSpec
 from qagen.tasks.fact import Reject
@@ -93,7 +94,7 @@ class TaskContext:
         distractors come from): seeded per task, not per format, so the formats share one pool in
         `cache` instead of drawing their own. Same scene, index and memos; its own RNG and state."""
         if "task_draws" not in self.cache:
-            self.cache["task_draws"] = replace(self, rng=np.random.default_rng(self.task_seed),
+            self.cache["task_draws"] = replace(self, rng=seeding.generator(self.task_seed),
                                                rejections=Counter(), state={}, balancer=None)
         return self.cache["task_draws"]
 
