@@ -128,12 +128,13 @@ def _rendering(renderer: Renderer, fmt: str, rng: np.random.Generator, seed: int
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while one task and format is sampled, back on after (off
-    it stays for a caller that turned it off). Sampling makes and drops some million small objects
-    a scene, every one freed by reference counting (a candidate leaves no reference cycle behind:
-    tests/pipeline/test_collector.py checks it), so the collector's passes over the scene's memos only
-    cost time, a few percent of sampling. What little cyclic garbage a task leaves is collected
-    once the collector is back on."""
+    """The cyclic garbage collector off while one task and format is sampled, and what the task
+    leaves alive frozen (gc.freeze) before it is back on (off it stays for a caller that turned it
+    off). Sampling makes and drops some million small objects a scene, every one freed by reference
+    counting (no reference cycle: tests/pipeline/test_collector.py checks it), and what outlives a
+    task (its records, the scene's memos) is freed the same way later; the collector's passes over
+    them found nothing and cost 3-4 % of sampling, 10-15 % in a pass that met a full collection.
+    Frozen objects are still freed by reference counting; only a cycle would stay, and none does."""
     if not gc.isenabled():
         yield
         return
@@ -141,6 +142,7 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()
         gc.enable()
 
 
