@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from qagen import seeding
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.plan import RunPlan, ScenePointer, output_split
-from qagen.pipeline.seeds import stream, stream_seed
+from qagen.pipeline.seeds import stream_seed
 from qagen.render.record import QA
 from qagen.render.renderer import Renderer
 from qagen.scene.index import SceneIndex
@@ -74,7 +74,7 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
     catalogue = catalogue_mod.load(plan.extra_specs, plan.extra_templates, tasks=tuple(s.name for s in plan.tasks))
     _freeze_startup_heap()
     have = capabilities(scene, index)
-    seeding.prepare(stream_seed(plan.seed, scene.source, scene.id, *key) for key in _stream_keys(plan))
+    seeds = _stream_seeds(plan, scene)
     memo: dict = {}  # scene-level memo shared by every task's context
     for spec in plan.tasks if tasks is None else tasks:
         missing = sorted(set(spec.requires) - have)
@@ -83,12 +83,13 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             continue
         renderer = Renderer(spec, catalogue.templates[spec.name], scene)
         task_memo: dict = {}  # shared by the task's formats (TaskContext.cache)
-        task_seed = stream_seed(plan.seed, scene.source, scene.id, spec.name)
+        task_seed = seeds[spec.name,]
         rejections: Counter = Counter()
         for fmt in plan.formats_of(spec):
             n = plan.quota(scene.source, scene.id, spec, fmt)
             report.requested.setdefault(spec.name, {})[fmt] = n
-            seed, rng = stream(plan.seed, scene.source, scene.id, spec.name, fmt)
+            seed = seeds[spec.name, fmt]
+            rng = seeding.generator(seed)
             ctx = TaskContext(scene, index, spec, rng, cache=task_memo, scene_memo=memo, task_seed=task_seed,
                               format=fmt)
             made: list[QA] = []
@@ -102,12 +103,13 @@ def scene_records(scene: Scene, index: SceneIndex | None, plan: RunPlan, report:
             report.rejections[spec.name] = dict(sorted(rejections.items()))
 
 
-def _stream_keys(plan: RunPlan) -> Iterator[tuple[str, ...]]:
-    """What names each stream of a scene beside the scene: a task (its pools), a task and format."""
-    for spec in plan.tasks:
-        yield (spec.name,)
-        for fmt in plan.formats_of(spec):
-            yield spec.name, fmt
+def _stream_seeds(plan: RunPlan, scene: Scene) -> dict[tuple[str, ...], int]:
+    """The seed of every stream of the scene, by what names it beside the scene: a task (its
+    pools) or a task and format; their generators' states prepared in one batch."""
+    keys = [key for spec in plan.tasks for key in [(spec.name,), *((spec.name, fmt) for fmt in plan.formats_of(spec))]]
+    seeds = {key: stream_seed(plan.seed, scene.source, scene.id, *key) for key in keys}
+    seeding.prepare(seeds.values())
+    return seeds
 
 
 def _rendering(renderer: Renderer, fmt: str, rng: np.random.Generator, seed: int, made: list[QA],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qagen.tasks.context import UINT32, TaskContext, UniformIndex
+from qagen.tasks.context import UINT32, TaskContext, UniformIndex, next_uint32_of
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -17,6 +17,16 @@ def test_uniform_index_follows_numpys_integers_on_the_same_stream(seed):
         assert below(n) == rng.integers(n)
         if i % 5 == 0:  # other draws in between leave the streams in step (numpy buffers half a 64-bit draw)
             assert ours.random() == rng.random()
+
+
+@pytest.mark.parametrize("kind", [np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64])
+def test_next_uint32_from_the_capsule_is_numpys_ctypes_next_uint32(kind):
+    ours, theirs = kind(11), kind(11)
+    draw = next_uint32_of(ours)
+    raw = theirs.ctypes
+    for _ in range(1000):
+        assert draw() == raw.next_uint32(raw.state)
+    assert ours.random_raw() == theirs.random_raw()
 
 
 def test_uniform_index_refuses_what_numpy_refuses():
