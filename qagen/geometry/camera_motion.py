@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -96,32 +97,32 @@ def change_between(first: ViewPose, second: ViewPose) -> dict[str, float]:
 
 def yxz_euler_deg(rotation: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees with rotation = Rz(roll) Rx(pitch) Ry(yaw) (extrinsic y, x, z)."""
-    return _yxz_euler_deg(np.asarray(rotation, dtype=float).tolist())
+    yaw, pitch, roll = _yxz_euler_deg(np.asarray(rotation, dtype=float)[None])
+    return float(yaw[0]), float(pitch[0]), float(roll[0])
 
 
-def _yxz_euler_deg(R: list[list[float]]) -> tuple[float, float, float]:
-    pitch = math.asin(max(-1.0, min(1.0, R[2][1])))
-    yaw = math.atan2(-R[2][0], R[2][2])
-    roll = math.atan2(-R[0][1], R[1][1])
-    return math.degrees(yaw), math.degrees(pitch), math.degrees(roll)
+def _yxz_euler_deg(R: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """yxz_euler_deg of rotations (N, 3, 3)."""
+    pitch = np.degrees(np.arcsin(np.clip(R[:, 2, 1], -1.0, 1.0)))
+    yaw = np.degrees(np.arctan2(-R[:, 2, 0], R[:, 2, 2]))
+    roll = np.degrees(np.arctan2(-R[:, 0, 1], R[:, 1, 1]))
+    return yaw, pitch, roll
 
 
 def motion_components(c2w_1: np.ndarray, c2w_2: np.ndarray) -> dict[str, float]:
     """SpatialVID's motion between two views: dolly/truck/pedestal = displacement of the centre in
     camera 1's OpenCV frame (z, x, y; scene units), pan/tilt/roll = y-x-z Euler angles (degrees)
-    of the relative world-to-camera rotation R2 R1^T. (Python floats: a few 3-vectors, where
-    numpy's calls cost several times the arithmetic; thousands of clip pairs a scene.)"""
-    (a0, a1, a2, at), (b0, b1, b2, bt), (c0, c1, c2, ct) = np.asarray(c2w_1, float)[:3].tolist()
-    (d0, d1, d2, dt), (e0, e1, e2, et), (f0, f1, f2, ft) = np.asarray(c2w_2, float)[:3].tolist()
-    sx, sy, sz = dt - at, et - bt, ft - ct
-    # camera 1's axes are the columns of its c2w rotation R1: (x, y, z) = R1^T shift
-    x, y, z = a0 * sx + b0 * sy + c0 * sz, a1 * sx + b1 * sy + c1 * sz, a2 * sx + b2 * sy + c2 * sz
-    # the relative rotation w2c_2 w2c_1^T = R2^T R1, the entries the angles read
-    yaw, pitch, roll = _yxz_euler_deg([
-        [0.0, d0 * a1 + e0 * b1 + f0 * c1, 0.0],
-        [0.0, d1 * a1 + e1 * b1 + f1 * c1, 0.0],
-        [d2 * a0 + e2 * b0 + f2 * c0, d2 * a1 + e2 * b1 + f2 * c1, d2 * a2 + e2 * b2 + f2 * c2],
-    ])
+    of the relative world-to-camera rotation R2 R1^T."""
+    many = motion_components_many(np.asarray(c2w_1, dtype=float)[None], np.asarray(c2w_2, dtype=float)[None])
+    return {name: float(values[0]) for name, values in many.items()}
+
+
+def motion_components_many(c2w_1: np.ndarray, c2w_2: np.ndarray) -> dict[str, np.ndarray]:
+    """motion_components of N view pairs (N, 4, 4) at once: a scene's clip tasks ask for every pair
+    of frames a few steps apart."""
+    R1, R2 = c2w_1[:, :3, :3], c2w_2[:, :3, :3]
+    x, y, z = np.einsum("nki,nk->in", R1, c2w_2[:, :3, 3] - c2w_1[:, :3, 3])  # R1^T shift: camera 1's axes
+    yaw, pitch, roll = _yxz_euler_deg(np.einsum("nki,nkj->nij", R2, R1))  # w2c_2 w2c_1^T = R2^T R1
     return {"dolly": z, "truck": x, "pedestal": y, "pan": yaw, "tilt": pitch, "roll": roll}
 
 
@@ -144,24 +145,59 @@ class MotionCall:
 def motion_labels(components: dict[str, float], scale: float,
                   thresholds: MotionThresholds = MotionThresholds()) -> MotionCall:
     """The labels of `motion_components` for a scene whose scale (median depth) is `scale`."""
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scene scale must be a positive number, got {scale!r}")
-    labels, ambiguous, margins, sizes = [], [], [], {}
+    return motion_calls({name: np.array([value], dtype=float) for name, value in components.items()},
+                        np.array([scale], dtype=float), thresholds).call(0)
+
+
+STAY_WORD = len(ALL_LABELS) - 1  # ALL_LABELS: component k's words at 2k (positive) and 2k + 1, then Stay
+
+
+class MotionCalls:
+    """motion_labels of N motions, kept as Python lists of codes; `call(i)` spells the i-th."""
+
+    def __init__(self, labels: list[int], ambiguous: list[int], primary: list[int], margin: list[float]):
+        self.labels = labels  # bit 2k (+1 for the negative word) set for each component k that counts
+        self.ambiguous = ambiguous  # bit k set for each component k inside its ambiguous band
+        self.primary = primary  # index into ALL_LABELS
+        self.margin = margin
+
+    def call(self, i: int) -> MotionCall:
+        return MotionCall(_words(self.labels[i]), _components(self.ambiguous[i]), ALL_LABELS[self.primary[i]],
+                          self.margin[i])
+
+
+def motion_calls(components: dict[str, np.ndarray], scale: np.ndarray,
+                 thresholds: MotionThresholds = MotionThresholds()) -> MotionCalls:
+    """motion_labels of N motions at once: components (N,) each, scales (N,)."""
+    scale = np.asarray(scale, dtype=float)
+    bad = ~(np.isfinite(scale) & (scale > 0))
+    if bad.any():
+        raise ValueError(f"scene scale must be a positive number, got {float(scale[bad][0])!r}")
+    values = np.stack([np.asarray(components[name], dtype=float) for name in COMPONENTS])  # (6, N)
     move = thresholds.translation_rel * scale
-    limits = {"dolly": move, "truck": move, "pedestal": move, "pan": thresholds.rotation_deg,
-              "tilt": thresholds.rotation_deg, "roll": thresholds.roll_deg}
-    for name in COMPONENTS:
-        value = components[name]
-        ratio = abs(value) / limits[name]
-        if ratio >= 1.0:
-            word = LABEL_WORDS[name][0 if value > 0 else 1]
-            labels.append(word)
-            sizes[word] = ratio
-            margins.append(ratio - 1.0)
-        elif ratio < thresholds.ambiguous_from:
-            margins.append(thresholds.ambiguous_from - ratio)
-        else:
-            ambiguous.append(name)
-            margins.append(-min(ratio - thresholds.ambiguous_from, 1.0 - ratio))
-    primary = max(sizes, key=sizes.get) if sizes else STAY
-    return MotionCall(tuple(labels) or (STAY,), tuple(ambiguous), primary, float(min(margins)))
+    turn, roll = np.full_like(move, thresholds.rotation_deg), np.full_like(move, thresholds.roll_deg)
+    ratio = np.abs(values) / np.stack([move, move, move, turn, turn, roll])
+    counts, low = ratio >= 1.0, ratio < thresholds.ambiguous_from
+    ambiguous = ~counts & ~low
+    margins = np.where(counts, ratio - 1.0, np.where(
+        low, thresholds.ambiguous_from - ratio, -np.minimum(ratio - thresholds.ambiguous_from, 1.0 - ratio)))
+    negative = ~(values > 0)
+    word = 2 * np.arange(len(COMPONENTS))[:, None] + negative  # (6, N) index into ALL_LABELS
+    largest = np.where(counts, ratio, -np.inf).argmax(axis=0)  # the first of equals, as max() over a dict
+    primary = np.where(counts.any(axis=0), np.take_along_axis(word, largest[None], axis=0)[0], STAY_WORD)
+    return MotionCalls(
+        np.where(counts, 1 << word, 0).sum(axis=0).tolist(),
+        (ambiguous * (1 << np.arange(len(COMPONENTS)))[:, None]).sum(axis=0).tolist(),
+        primary.tolist(),
+        margins.min(axis=0).tolist(),
+    )
+
+
+@lru_cache(maxsize=None)
+def _words(bits: int) -> tuple[str, ...]:
+    return tuple(ALL_LABELS[i] for i in range(STAY_WORD) if bits >> i & 1) or (STAY,)
+
+
+@lru_cache(maxsize=None)
+def _components(bits: int) -> tuple[str, ...]:
+    return tuple(name for k, name in enumerate(COMPONENTS) if bits >> k & 1)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from qagen.geometry.camera_motion import (
-    ALL_LABELS, MotionThresholds, camera_change, motion_components, motion_labels, wrap_degrees, yxz_euler_deg,
+    ALL_LABELS, COMPONENTS, MotionThresholds, camera_change, motion_calls, motion_components, motion_labels,
+    wrap_degrees, yxz_euler_deg,
 )
 
 
@@ -166,3 +167,36 @@ def test_every_label_is_named_once():
 def test_bad_scale_is_an_error():
     with pytest.raises(ValueError):
         labels(pose(), pose(), scale=0.0)
+
+
+def test_calls_of_many_motions_are_each_motions_call():
+    """motion_calls reads every motion of a batch from its own column: labels, the largest as the
+    primary (the first of equal ones, in component order), ambiguity and margin, as one by one."""
+    rng = np.random.default_rng(3)
+    n = 400
+    components = {name: rng.choice([-1, 1], n) * rng.uniform(0.0, 2.5, n) for name in COMPONENTS}
+    for name in ("pan", "tilt"):
+        components[name] *= 10.0
+    components["roll"] *= 8.0
+    for name in COMPONENTS:  # the first 20: pan and tilt equally far past their threshold, nothing else
+        components[name][:20] = {"pan": 7.5, "tilt": -7.5}.get(name, 0.0)
+    scales = rng.uniform(1.0, 6.0, n)
+    calls = motion_calls(components, scales)
+    for i in range(n):
+        one = motion_labels({name: float(values[i]) for name, values in components.items()}, float(scales[i]))
+        assert calls.call(i) == one
+        ratios = {name: abs(values[i]) / (0.1 * scales[i] if name in ("dolly", "truck", "pedestal") else
+                                          10.0 if name == "roll" else 5.0) for name, values in components.items()}
+        counted = {name: r for name, r in ratios.items() if r >= 1.0}
+        assert one.ambiguous == tuple(name for name in COMPONENTS if 0.6 <= ratios[name] < 1.0)
+        if counted:
+            assert one.primary in motion_words(max(counted, key=counted.get))
+        else:
+            assert one.primary == "Stay" and one.labels == ("Stay",)
+    assert {calls.call(i).primary for i in range(20)} == {"Pan Left"}
+
+
+def motion_words(component):
+    return {"dolly": ("Dolly In", "Dolly Out"), "truck": ("Truck Right", "Truck Left"),
+            "pedestal": ("Pedestal Down", "Pedestal Up"), "pan": ("Pan Left", "Pan Right"),
+            "tilt": ("Tilt Down", "Tilt Up"), "roll": ("Roll CCW", "Roll CW")}[component]

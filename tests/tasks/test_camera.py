@@ -290,6 +290,40 @@ def test_camera_motion_labels_follow_formats_section_5(small_records, small_worl
             assert qa.answer == ("Yes" if qa.meta["answer"]["claim"] == truth(qa)["value"] else "No")
 
 
+def test_every_clip_pair_of_a_lifted_scene_gets_its_ground_truth_labels(small_world, small_world_native_dir):
+    """The answer reads a lifted scene's clip motions from one table of every frame pair within the
+    clip gaps (ClipMotions): each pair, either way, against the poses and depth maps; pairs the
+    table does not hold are computed one by one, alike."""
+    scene = load_scene(small_world_native_dir, loader="native")
+    ctx = TaskContext(scene, SceneIndex.build(scene), catalogue.load().specs["camera_motion_label"],
+                      np.random.default_rng(0))
+    answer = ANSWERS.get("motion_labels")
+    n, checked, labels = len(scene.frames), 0, Counter()
+    for first in range(n):
+        depth = np.asarray(Image.open(small_world_native_dir / "depth" / f"{first:06d}.png")).astype(float) / 1000
+        scale = lower_median(depth[depth > 0])
+        for last in range(n):
+            if not 1 <= abs(last - first) <= 10:
+                continue
+            p1, p2 = small_world.poses[first], small_world.poses[last]
+            x, y, z = p1[:3, :3].T @ (p2[:3, 3] - p1[:3, 3])
+            rel = p2[:3, :3].T @ p1[:3, :3]
+            components = {"dolly": z, "truck": x, "pedestal": y,
+                          "pan": math.degrees(math.atan2(-rel[2, 0], rel[2, 2])),
+                          "tilt": math.degrees(math.asin(rel[2, 1])),
+                          "roll": math.degrees(math.atan2(-rel[0, 1], rel[1, 1]))}
+            expected = gt_labels(components, scale)
+            try:
+                got = answer(ctx, Candidate((first, last), (), media="video")).answer.value
+            except Reject as rej:
+                got = None if rej.reason == "motion_near_threshold" else rej.reason
+            assert got == expected, (first, last)
+            checked += 1
+            labels[tuple(got or ())] += 1
+    assert n > 9 and checked == sum(2 * (n - gap) for gap in range(1, min(10, n - 1) + 1))  # gaps beyond the table's 8
+    assert len(labels) > 5
+
+
 def test_rotation_helper_matches_the_convention():
     # Ry(90) turns camera z (forward) to camera +x: the same sign as Ry in FORMATS' Euler angles
     np.testing.assert_allclose(rotation(1, 90) @ [0, 0, 1], [1, 0, 0], atol=1e-12)

@@ -9,7 +9,8 @@ from typing import Callable
 import numpy as np
 
 from qagen.geometry.camera_motion import (
-    LABEL_WORDS, MotionCall, MotionThresholds, change_between, motion_components, motion_labels, wrap_degrees,
+    LABEL_WORDS, MotionCall, MotionThresholds, change_between, motion_calls, motion_components,
+    motion_components_many, motion_labels, wrap_degrees,
 )
 from qagen.geometry.relations import round_to
 from qagen.geometry.projection import world_to_camera
@@ -24,6 +25,7 @@ from qagen.tasks.pixels import median_depth
 from qagen.tasks.samplers.camera import CLIP_GAPS, frame_pair
 
 DEG_STEP = 5.0
+CLIP_TABLE_LIMIT = 400_000  # frame pairs up to which ClipMotions tables a scene's clip motions
 CLIP_POOL = 200  # clips whose labels stand for the scene's distribution of clip labels
 ANSWER_POOL = 60  # other candidates whose answers stand for the task's distribution of answers
 ALTERNATIVES = 12  # of them kept with an answer, for its distractors
@@ -117,14 +119,71 @@ def _projection(ctx: TaskContext, cand: Candidate) -> Solved:
 def _labels_between(ctx: TaskContext, first: int, last: int,
                     thresholds: MotionThresholds) -> tuple[dict[str, float], float, MotionCall]:
     """Motion components from frame `first` to `last`, the scene scale seen from `first`, the call
-    (memoised per scene: clips of every format come back to the same few hundred frame pairs)."""
+    (memoised per scene: clips of every format come back to the same few hundred frame pairs,
+    whose components and calls a lifted scene computes all at once, ClipMotions)."""
 
     def compute() -> tuple[dict[str, float], float, MotionCall]:
+        table = _clip_motions(ctx, thresholds)
+        found = table.get(first, last) if table is not None else None
+        if found is not None:
+            return found
         components = motion_components(ctx.c2w(first), ctx.c2w(last))
         scale = median_depth(ctx, first)
         return components, scale, motion_labels(components, scale, thresholds)
 
     return ctx.per_scene("motion_labels", (first, last, thresholds), compute)
+
+
+class ClipMotions:
+    """The motions between every two frames at most `gaps` apart, either way, of a scene whose
+    frames' median depths were taken when it was lifted: components, scales and calls in arrays,
+    spelled for one pair on request. Row of a pair: gap g's block, then the later-first half."""
+
+    def __init__(self, ctx: TaskContext, gaps: int, thresholds: MotionThresholds):
+        n = len(ctx.scene.frames)
+        c2w = np.stack([frame.c2w for frame in ctx.scene.frames]).astype(float)
+        scales = np.asarray(ctx.index.frame_depth_median, dtype=float)
+        self.n, self.gaps = n, min(gaps, n - 1)
+        starts, lasts, self.offsets, row = [], [], {}, 0
+        for gap in range(1, self.gaps + 1):
+            early = np.arange(n - gap)
+            starts += [early, early + gap]
+            lasts += [early + gap, early]
+            self.offsets[gap] = row
+            row += 2 * (n - gap)
+        first, last = (np.concatenate(a) if a else np.zeros(0, int) for a in (starts, lasts))
+        components = motion_components_many(c2w[first], c2w[last])
+        self.valid = np.isfinite(scales[first]) & (scales[first] > 0)
+        keep = np.flatnonzero(self.valid)
+        self.components = {name: values.tolist() for name, values in components.items()}
+        self.scales = scales[first].tolist()
+        self.calls_at = np.cumsum(self.valid) - 1  # row -> position among the valid rows
+        self.calls = motion_calls({name: values[keep] for name, values in components.items()}, scales[first][keep],
+                                  thresholds)
+
+    def get(self, first: int, last: int) -> tuple[dict[str, float], float, MotionCall] | None:
+        """The pair's components, scale and call; None for a pair outside the table. Rejects a
+        first frame without valid depth, as median_depth does."""
+        gap = abs(last - first)
+        if not 1 <= gap <= self.gaps or not (0 <= min(first, last) and max(first, last) < self.n):
+            return None
+        row = self.offsets[gap] + (0 if first < last else self.n - gap) + min(first, last)
+        if not self.valid[row]:
+            raise Reject("no_valid_depth")
+        components = {name: values[row] for name, values in self.components.items()}
+        return components, self.scales[row], self.calls.call(int(self.calls_at[row]))
+
+
+def _clip_motions(ctx: TaskContext, thresholds: MotionThresholds) -> ClipMotions | None:
+    """The scene's ClipMotions up to the task's largest clip gap (per scene and thresholds); None
+    for a scene that was not lifted (its median depths are read frame by frame, when asked) or
+    with more than CLIP_TABLE_LIMIT such pairs."""
+    if ctx.index is None or ctx.index.frame_depth_median is None:
+        return None
+    gaps = max(CLIP_GAPS["max_gap"], int(ctx.spec.sampler_args.get("max_gap", 0)))
+    if 2 * gaps * len(ctx.scene.frames) > CLIP_TABLE_LIMIT:
+        return None
+    return ctx.per_scene("clip_motions", (gaps, thresholds), lambda: ClipMotions(ctx, gaps, thresholds))
 
 
 def _clip_label_pool(ctx: TaskContext, thresholds: MotionThresholds) -> tuple[list[list[str]], np.ndarray]:
