@@ -37,34 +37,59 @@ def frame_view(ctx: TaskContext, frame_pos: int) -> ViewPose:
     return ctx.per_scene("frame_view", frame_pos, lambda: view_pose(ctx.c2w(frame_pos)))
 
 
+def object_centre(ctx: TaskContext, object_id: int) -> np.ndarray:
+    """Box centre from the lifted index, or from the scene's boxes for a source without frames."""
+    if ctx.index is not None:
+        return ctx.centre(object_id)
+    return np.asarray(ctx.scene.object(object_id).box.center, dtype=float)
+
+
+def object_centres(ctx: TaskContext) -> tuple[dict[int, int], np.ndarray]:
+    """Each object's row and the (O, 3) table of object_centre, for the objects with a box (per
+    scene): what the per-scene rows below are computed from, all objects at once."""
+    found = ctx.scene_memo.get("object_centres")
+    if found is None:
+        ids = list(ctx.index.boxes) if ctx.index is not None else [o.id for o in ctx.scene.objects if o.box is not None]
+        centres = np.array([object_centre(ctx, object_id) for object_id in ids], dtype=float).reshape(-1, 3)
+        found = ctx.scene_memo["object_centres"] = ({object_id: row for row, object_id in enumerate(ids)},
+                                                    read_only(centres))
+    return found
+
+
 def viewer_coordinates(ctx: TaskContext, frame_pos: int, object_id: int) -> np.ndarray:
     """(right, forward, up) of the object's centre relative to the frame's camera, in its viewer
-    frame (memoised per scene, read-only). Raises ValueError as frame_view."""
+    frame (read-only; every object's, per frame and scene). Raises ValueError as frame_view."""
+    rows, centres = object_centres(ctx)
 
     def compute() -> np.ndarray:
         view = frame_view(ctx, frame_pos)
-        return read_only(to_viewer(ctx.centre(object_id)[None], view.centre, view.axes)[0])
+        return read_only(to_viewer(centres, view.centre, view.axes))
 
-    return ctx.per_scene("viewer_coordinates", (frame_pos, object_id), compute)
+    return ctx.per_scene("viewer_coordinates", frame_pos, compute)[rows[object_id]]
 
 
 def object_depth(ctx: TaskContext, cand: Candidate, role: str) -> float:
-    """Camera z of the role's centre in the image that marks it (memoised per scene)."""
+    """Camera z of the role's centre in the image that marks it (every object's, per frame and scene)."""
     pos, object_id = cand.frames[cand.image_of(role) or 0], cand.object_id(role)
-    return ctx.per_scene("object_depth", (pos, object_id),
-                         lambda: float(world_to_camera(ctx.centre(object_id)[None], ctx.c2w(pos))[0, 2]))
+    rows, centres = object_centres(ctx)
+    depths = ctx.per_scene("object_depth", pos, lambda: world_to_camera(centres, ctx.c2w(pos))[:, 2].tolist())
+    return depths[rows[object_id]]
 
 
 def camera_distance(ctx: TaskContext, frame_pos: int, object_id: int) -> float:
-    """Distance from the frame's camera to the object's centre (memoised per scene)."""
-    return ctx.per_scene("camera_distance", (frame_pos, object_id),
-                         lambda: float(np.linalg.norm(ctx.centre(object_id) - camera_centre(ctx.c2w(frame_pos)))))
+    """Distance from the frame's camera to the object's centre (every object's, per frame and scene)."""
+    rows, centres = object_centres(ctx)
+    distances = ctx.per_scene("camera_distance", frame_pos, lambda: np.linalg.norm(
+        centres - camera_centre(ctx.c2w(frame_pos)), axis=1).tolist())
+    return distances[rows[object_id]]
 
 
 def centre_distance(ctx: TaskContext, id_a: int, id_b: int) -> float:
-    """Distance between two objects' centres (memoised per scene)."""
-    return ctx.per_scene("centre_distance", (id_a, id_b),
-                         lambda: float(np.linalg.norm(ctx.centre(id_a) - ctx.centre(id_b))))
+    """Distance between two objects' centres (from every object to id_a's, per scene)."""
+    rows, centres = object_centres(ctx)
+    distances = ctx.per_scene("centre_distance", id_a, lambda: np.linalg.norm(
+        centres - centres[rows[id_a]], axis=1).tolist())
+    return distances[rows[id_b]]
 
 
 def pick_extreme(ctx: TaskContext, distances: dict[str, float], criterion: str,

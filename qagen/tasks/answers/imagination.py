@@ -17,7 +17,7 @@ from qagen.geometry.directions import QUADRANTS, bearing_deg, horizontal_gap, ob
 from qagen.geometry.relations import compare_lengths, length_gap_needed, round_to, side
 from qagen.geometry.viewer import camera_centre, to_viewer, viewer_axes
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import M_STEP, read_only
+from qagen.tasks.answers.common import M_STEP, object_centres, read_only
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
@@ -31,36 +31,18 @@ OO_SLOTS = ["left_right", "above_below", "closer_farther"]
 OWN_SLOTS = ["a_front_behind", "b_front_behind"]  # each object alone: in front of / behind the observer
 
 
-def object_centre(ctx: TaskContext, object_id: int) -> np.ndarray:
-    """Box centre from the lifted index, or from the scene's boxes for a source without frames."""
-    if ctx.index is not None:
-        return ctx.centre(object_id)
-    return np.asarray(ctx.scene.object(object_id).box.center, dtype=float)
-
-
 def _observer_view(ctx: TaskContext, cand: Candidate, roles: list[str], min_facing_m: float) -> dict[str, np.ndarray]:
     """(right, forward, up) of each role's centre for the observer at `stand` facing `face`
     (read-only rows of a per-scene table: the observer tasks and their formats come back to the
     same observers again and again, and one matrix product places every object for one)."""
     stand, face = cand.object_id("stand"), cand.object_id("face")
-    rows, centres = _object_centres(ctx)
+    rows, centres = object_centres(ctx)
     at, facing = centres[rows[stand]], centres[rows[face]]
     if horizontal_gap(at, facing) < min_facing_m:
         raise Reject("facing_object_too_close")
     offsets = ctx.per_scene("observer_offsets", (stand, face),
                             lambda: read_only(observer_offsets(centres, at, facing)))
     return {role: offsets[rows[cand.object_id(role)]] for role in roles}
-
-
-def _object_centres(ctx: TaskContext) -> tuple[dict[int, int], np.ndarray]:
-    """Each object's row and the (O, 3) table of object_centre, for the objects with a box (per scene)."""
-    found = ctx.scene_memo.get("object_centres")
-    if found is None:
-        ids = list(ctx.index.boxes) if ctx.index is not None else [o.id for o in ctx.scene.objects if o.box is not None]
-        centres = np.array([object_centre(ctx, object_id) for object_id in ids], dtype=float).reshape(-1, 3)
-        found = ctx.scene_memo["object_centres"] = ({object_id: row for row, object_id in enumerate(ids)},
-                                                    read_only(centres))
-    return found
 
 
 def _axis(delta: float, need: float, positive: str, negative: str) -> tuple[str, float]:

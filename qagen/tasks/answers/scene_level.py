@@ -15,8 +15,7 @@ import numpy as np
 from qagen.geometry.box_distance import box_distance
 from qagen.geometry.relations import round_to
 from qagen.registry import ANSWERS
-from qagen.tasks.answers.common import M_STEP, pick_extreme, steered
-from qagen.tasks.answers.imagination import object_centre
+from qagen.tasks.answers.common import M_STEP, object_centre, pick_extreme, steered
 from qagen.tasks.answers.single_view_extra import object_box_3d
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
