@@ -34,12 +34,12 @@ def frame_depth(ctx: TaskContext, frame_pos: int) -> np.ndarray:
                                f"sampler {ctx.spec.sampler!r} belongs in pixels.PIXEL_SAMPLERS")
         kept = ctx.index.depth_maps.get(frame_pos) if ctx.index is not None else None
         if kept is not None:
-            depth = kept.copy()
+            depth = np.where(kept > 0, kept, np.nan)  # invalid, or moving (the frame's dynamic mask): NaN
         elif frame.depth_path is None:
             raise Reject("no_depth")
         else:
             depth = read_frame_depth(frame, ctx.scene.depth_scale, tuple(frame.depth_size or frame.color_size))
-        depth[~(depth > 0)] = np.nan  # invalid, or moving (the frame's dynamic mask)
+            depth[~(depth > 0)] = np.nan
         if len(cached) >= DEPTH_MAPS_KEPT:
             cached.pop(next(iter(cached)))
         cached[frame_pos] = depth
