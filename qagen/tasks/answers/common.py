@@ -119,14 +119,20 @@ def steered(ctx: TaskContext, choices: Sequence[T], solve: Callable[[T], Solved]
     """solve(choice) for a choice drawn at random among those that do not raise Reject and whose
     answer the balancer still wants (any that does not raise when none is wanted). For free choices
     such as which criterion to ask: steering them to the lagging answers keeps the balance exact
-    without resampling the geometry. Reject (the last reason) when every choice raises."""
-    options, rejection = [], None
-    for choice in choices:
+    without resampling the geometry. The choices are tried in a random order and the first wanted
+    one is taken (uniform among the wanted, as a draw among all solved ones would be, without
+    solving the rest). Reject (the last reason) when every choice raises."""
+    fallback, rejection = None, None
+    for choice in ctx.sample(choices, len(choices)):
         try:
-            options.append((choice, solve(choice)))
+            solved = solve(choice)
         except Reject as rej:
             rejection = rej.reason  # not the exception: its traceback would tie this frame in a cycle
-    if not options:
+            continue
+        if ctx.wants(solved):
+            return choice, solved
+        if fallback is None:
+            fallback = choice, solved  # the first in a random order: uniform among those solved
+    if fallback is None:
         raise Reject(rejection)
-    wanted = [option for option in options if ctx.wants(option[1])] or options
-    return ctx.pick(wanted)
+    return fallback
