@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 REFERENCE_AREA = 640 * 480  # min_pixels in specs is given at this image area
 UINT32 = 1 << 32
+LOW32 = UINT32 - 1
 
 
 def cumulative(odds) -> np.ndarray:
@@ -70,11 +71,11 @@ class UniformIndex:
         if not 1 < n <= UINT32:
             return int(self.rng.integers(n))  # its errors, and its 64-bit algorithm
         m = self.next_uint32() * n
-        if m % UINT32 < n:
+        if m & LOW32 < n:  # m mod 2**32, as masks and shifts: cheaper than % and // on Python ints
             threshold = (UINT32 - n) % n
-            while m % UINT32 < threshold:
+            while m & LOW32 < threshold:
                 m = self.next_uint32() * n
-        return m // UINT32
+        return m >> 32
 
 
 @dataclass(slots=True)  # a value, not frozen: see qagen.tasks.fact
