@@ -153,13 +153,12 @@ class ClipMotions:
             row += 2 * (n - gap)
         first, last = (np.concatenate(a) if a else np.zeros(0, int) for a in (starts, lasts))
         components = motion_components_many(c2w[first], c2w[last])
-        self.valid = np.isfinite(scales[first]) & (scales[first] > 0)
-        keep = np.flatnonzero(self.valid)
+        valid = np.isfinite(scales[first]) & (scales[first] > 0)
+        self.valid = valid.tolist()
         self.components = {name: values.tolist() for name, values in components.items()}
         self.scales = scales[first].tolist()
-        self.calls_at = np.cumsum(self.valid) - 1  # row -> position among the valid rows
-        self.calls = motion_calls({name: values[keep] for name, values in components.items()}, scales[first][keep],
-                                  thresholds)
+        # rows without a valid scale are called at scale 1 and never spelled (get rejects them)
+        self.calls = motion_calls(components, np.where(valid, scales[first], 1.0), thresholds)
 
     def get(self, first: int, last: int) -> tuple[dict[str, float], float, MotionCall] | None:
         """The pair's components, scale and call; None for a pair outside the table. Rejects a
@@ -171,7 +170,7 @@ class ClipMotions:
         if not self.valid[row]:
             raise Reject("no_valid_depth")
         components = {name: values[row] for name, values in self.components.items()}
-        return components, self.scales[row], self.calls.call(int(self.calls_at[row]))
+        return components, self.scales[row], self.calls.call(row)
 
 
 def _clip_motions(ctx: TaskContext, thresholds: MotionThresholds) -> ClipMotions | None:
