@@ -32,16 +32,30 @@ def frames_showing(ctx: TaskContext, cand: Candidate) -> Solved:
     return Solved(Answer("frames", shown, extra={"label": label, "clip_length": len(cand.frames)}))
 
 
+def _first_sightings(ctx: TaskContext, frames: tuple[int, ...]) -> dict[int, tuple[int, int]]:
+    """object id -> (first clip frame that shows it, first that shows any of it) for the objects
+    the clip shows (memoised per clip: order questions draw the same clips again and again)."""
+    key = ("first_sightings", frames)
+    found = ctx.cache.get(key)
+    if found is None:
+        ids, states = presence_states(ctx, frames)
+        shown = states == SHOWN
+        rows = shown.any(axis=1)
+        first_shown = shown[rows].argmax(axis=1).tolist()
+        first_seen = (states[rows] > NONE).argmax(axis=1).tolist()
+        found = ctx.cache[key] = dict(zip(ids[rows].tolist(), zip(first_shown, first_seen)))
+    return found
+
+
 @ANSWERS.register("first_appearance_order")
 def first_appearance_order(ctx: TaskContext, cand: Candidate) -> Solved:
     """Roles in the order their objects first show in the clip. An object counts as appeared in
     the first frame that shows it; the order must hold however a partial sighting is read, so each
     object must have shown before the next one is even partly in view."""
+    sightings = _first_sightings(ctx, cand.frames)
     first_shown, first_seen = {}, {}
     for role, oid, _ in cand.roles:
-        states = _states_of(ctx, cand, oid)
-        first_shown[role] = int(np.flatnonzero(states == SHOWN)[0])
-        first_seen[role] = int(np.flatnonzero(states > NONE)[0])
+        first_shown[role], first_seen[role] = sightings[oid]
     if len(set(first_shown.values())) < len(first_shown):
         raise Reject("first_appearances_in_the_same_frame")
     order = sorted(first_shown, key=first_shown.get)
