@@ -1,6 +1,10 @@
 """lift_frames on hand-built frames with known answers, and every backend against the reference."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -232,3 +236,25 @@ def test_mask_boxes_are_each_index_tight_box():
     single = np.full((5, 7), -1, np.int32)
     single[2, 4] = 0
     assert mask_boxes(single, 1).tolist() == [[4, 2, 5, 3]]
+
+
+def _probe_auto_device(env: dict) -> tuple[str, bool]:
+    """(what "auto" resolves to, whether torch was imported to decide) in a fresh interpreter."""
+    code = ("import sys; from qagen.geometry.lifting import resolve_device; "
+            "print(resolve_device('auto'), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, check=True, capture_output=True,
+                         text=True).stdout.split()
+    return out[0], out[1] == "True"
+
+
+def test_auto_device_with_every_cuda_device_hidden_is_numba_without_importing_torch():
+    for hidden in ("", "-1"):
+        assert _probe_auto_device({"CUDA_VISIBLE_DEVICES": hidden}) == ("numba", False)
+
+
+def test_auto_device_is_a_cuda_backend_exactly_where_torch_sees_cuda():
+    import torch
+
+    device, _ = _probe_auto_device({})
+    assert (device in ("torch-cuda", "triton")) == torch.cuda.is_available()
+    assert device in ("numba", "torch-cuda", "triton")
