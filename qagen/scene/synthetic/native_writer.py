@@ -17,7 +17,6 @@ import numpy as np
 from PIL import Image
 
 from qagen.scene.synthetic.build import build_world
-from qagen.scene.synthetic.render import WorldRenderer
 from qagen.scene.synthetic.world import World
 
 DEPTH_SCALE = 1000  # stored depth value / DEPTH_SCALE = metres (millimetres)
@@ -60,6 +59,8 @@ def _write_contents(world: World, folder: Path) -> None:
     intrinsic[:3, :3] = world.K
     for name in INTRINSIC_FILES:
         _save_matrix(folder / "intrinsic" / name, intrinsic)
+    from qagen.scene.synthetic.render import WorldRenderer  # open3d (1 s, 200 MB): only to write a scene
+
     renderer = WorldRenderer(world)
     for index, pose in enumerate(world.poses):
         name = frame_name(index)
