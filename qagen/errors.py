@@ -44,6 +44,10 @@ class SpecError(QagenError):
         super().__init__(f"{where}: {problem}")
 
 
+class DeviceError(QagenError, ValueError):
+    """The lifting device asked for is not one qagen knows, or not on this machine."""
+
+
 class RegistryError(QagenError):
     """A name was looked up that nothing registered."""
 

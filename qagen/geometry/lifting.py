@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from qagen.errors import DeviceError
 from qagen.geometry.projection import backproject_pixels
 
 MEDIAN_BINS = 2048
@@ -37,6 +38,8 @@ SUBPIXELS = 16  # marker centre quantisation per pixel
 CENTRE_CLAMP_PX = 16384
 
 BACKENDS = ("numba", "torch", "torch-cuda", "triton", "reference")
+DEVICES = ("auto", "cpu", "cuda", *BACKENDS)  # what --device takes
+CUDA_DEVICES = ("cuda", "torch-cuda", "triton")
 
 
 @dataclass(frozen=True)
@@ -137,18 +140,35 @@ def cuda_available() -> bool:
 
 
 def resolve_device(device: str) -> str:
-    """Map "auto", "cpu" and "cuda" to a concrete backend name from BACKENDS."""
+    """Map "auto", "cpu" and "cuda" to a concrete backend name from BACKENDS; a DeviceError for a
+    name that is none of these or a CUDA backend on a machine where torch sees no CUDA device."""
+    check_device_name(device)
     if device == "cpu":
         return "numba"
     if device == "auto":
         device = "cuda" if cuda_available() else "numba"
-    if device == "cuda":
+    elif device in CUDA_DEVICES and not cuda_available():
+        import torch
+
+        raise DeviceError(f"lifting device {device!r} needs CUDA, and torch {torch.__version__} sees no CUDA device "
+                          f"here; use --device auto or cpu")
+    if device in ("cuda", "triton"):
         from qagen.geometry import lifting_torch
 
-        return "triton" if lifting_torch.triton_available() else "torch-cuda"
-    if device not in BACKENDS:
-        raise ValueError(f"unknown lifting device {device!r}; expected 'auto', 'cpu', 'cuda' or one of {BACKENDS}")
+        if lifting_torch.triton_available():
+            return "triton"
+        if device == "triton":
+            raise DeviceError("lifting device 'triton' needs the triton package, which is not installed; "
+                              "use --device cuda (plain torch on the GPU)")
+        return "torch-cuda"
     return device
+
+
+def check_device_name(device: str) -> None:
+    """A DeviceError unless `device` names a lifting device (nothing imported: a run checks its
+    options before the machines that will lift are known)."""
+    if device not in DEVICES:
+        raise DeviceError(f"unknown lifting device {device!r}; expected 'auto', 'cpu', 'cuda' or one of {BACKENDS}")
 
 
 def lift_frames(depth, ids, K, c2w, centres, *, device: str = "auto") -> FrameObjectStats:

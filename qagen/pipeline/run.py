@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from qagen.errors import QagenError
+from qagen.geometry.lifting import check_device_name
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.executors import run_local, run_ray
 from qagen.pipeline.manifest import build_manifest, write_manifest
@@ -148,6 +149,7 @@ def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], 
     from qagen.specs.schema import FORMATS
 
     frame_stride = _stride(frame_stride)
+    check_device_name(device)
     extra = (tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
     specs = tuple(catalogue_mod.load(*extra, tasks=()).select(tasks))
     catalogue_mod.load(*extra, tasks=tuple(s.name for s in specs))  # their templates exist and compile

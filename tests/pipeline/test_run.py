@@ -154,6 +154,25 @@ def test_a_frame_stride_other_than_auto_or_a_positive_integer_is_a_clear_error(p
     assert result.exit_code == 2 and "--frame-stride must be auto or a positive integer" in result.output
 
 
+def test_an_unknown_lifting_device_is_a_clear_error_before_any_scene(pipeline_root, tmp_path):
+    result = runner.invoke(app, ["generate", "--data", str(pipeline_root), "--device", "tpu", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "unknown lifting device 'tpu'" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_cuda_device_without_cuda_is_a_clear_error_and_with_it_lifts_on_the_gpu(pipeline_root, tmp_path):
+    """--device cuda names what is missing where torch sees no CUDA device (before: torch's own
+    assertion from deep inside a scene), and runs where it does."""
+    import torch
+
+    result = runner.invoke(app, ["generate", "--data", str(pipeline_root), "--tasks", SOME_TASKS, "--device", "cuda",
+                                 "--out", str(tmp_path / "o")])
+    if torch.cuda.is_available():
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 2 and "needs CUDA, and torch" in result.output and "sees no CUDA device" in result.output
+
+
 @pytest.mark.parametrize("executor", [["--workers", "2", "--task-workers", "1"], ["--executor", "ray"]],
                          ids=["local", "ray"])
 def test_a_failing_scene_ends_the_run_with_its_error_without_running_the_rest(pipeline_root, tmp_path, executor):
