@@ -78,6 +78,7 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
     the `if __name__ == "__main__":` guard."""
     from qagen.writers import make_writer
 
+    _check_run_options(executor, workers, task_workers, scene_limit, gpus_per_scene)
     root = Path(data) if data is not None else demo_root()
     if not root.exists():
         raise QagenError(f"{root}: data path does not exist")
@@ -87,18 +88,11 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
     pointers = [ScenePointer(p, loader) for p in paths]
     if task_workers is None:
         task_workers = auto_task_workers(workers, len(pointers)) if executor == "local" else 1
-    if task_workers < 1:
-        raise QagenError(f"task workers must be at least 1, not {task_workers}")
     plan = replace(plan, scale=scale_for_total(plan.mix, plan.tasks, plan.formats, [source_of(p) for p in pointers]),
                    task_workers=task_workers)
     plan.out.mkdir(parents=True, exist_ok=True)
 
-    if executor == "ray":
-        results = run_ray(pointers, plan, address, gpus_per_scene)
-    elif executor == "local":
-        results = run_local(pointers, plan, workers)
-    else:
-        raise QagenError(f"unknown executor {executor!r}; use local or ray")
+    results = run_ray(pointers, plan, address, gpus_per_scene) if executor == "ray" else run_local(pointers, plan, workers)
     reports: list[SceneReport] = []
     bar = progress_bar(len(pointers))
     for report in results:
@@ -141,15 +135,29 @@ def generate_dataset(plan: RunPlan, data: Optional[Path], loader: str, workers: 
     return manifest
 
 
+def _check_run_options(executor: str, workers: int, task_workers: Optional[int], scene_limit: Optional[int],
+                       gpus_per_scene: float) -> None:
+    """The run's own options, checked before any scene is read or anything written."""
+    if executor not in ("local", "ray"):
+        raise QagenError(f"unknown executor {executor!r}; use local or ray")
+    for name, value, least in (("workers", workers, 1), ("task workers", task_workers, 1),
+                               ("the scene limit", scene_limit, 1), ("GPUs per scene", gpus_per_scene, 0)):
+        if value is not None and value < least:
+            raise QagenError(f"{name} must be at least {least}, not {value}")
+
+
 def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], writers: str | Sequence[str],
                       out: Path, seed: int, mix, device: str, resume: bool, strip_meta: bool,
                       sharegpt_style: str, extra_specs: Sequence[Path] = (),
                       extra_templates: Sequence[Path] = (), burn_markers: bool = False,
                       frame_stride: int | str = "auto") -> RunPlan:
     from qagen.specs.schema import FORMATS
+    from qagen.writers.sharegpt import STYLES as SHAREGPT_STYLES
 
     frame_stride = _stride(frame_stride)
     check_device_name(device)
+    if sharegpt_style not in SHAREGPT_STYLES:
+        raise QagenError(f"unknown shareGPT style {sharegpt_style!r}; choose from {', '.join(sorted(SHAREGPT_STYLES))}")
     extra = (tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
     specs = tuple(catalogue_mod.load(*extra, tasks=()).select(tasks))
     catalogue_mod.load(*extra, tasks=tuple(s.name for s in specs))  # their templates exist and compile

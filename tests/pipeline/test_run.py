@@ -154,9 +154,18 @@ def test_a_frame_stride_other_than_auto_or_a_positive_integer_is_a_clear_error(p
     assert result.exit_code == 2 and "--frame-stride must be auto or a positive integer" in result.output
 
 
-def test_an_unknown_lifting_device_is_a_clear_error_before_any_scene(pipeline_root, tmp_path):
-    result = runner.invoke(app, ["generate", "--data", str(pipeline_root), "--device", "tpu", "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2 and "unknown lifting device 'tpu'" in result.output
+@pytest.mark.parametrize("option, message", [
+    (["--device", "tpu"], "unknown lifting device 'tpu'"),
+    (["--workers", "0"], "workers must be at least 1, not 0"),
+    (["--workers", "-2"], "workers must be at least 1, not -2"),
+    (["--limit", "0"], "the scene limit must be at least 1, not 0"),
+    (["--gpus-per-scene", "-1"], "GPUs per scene must be at least 0, not -1.0"),
+    (["--executor", "slurm"], "unknown executor 'slurm'; use local or ray"),
+    (["--sharegpt-style", "chatml"], "unknown shareGPT style 'chatml'; choose from openai, sharegpt"),
+], ids=lambda value: value[0] if isinstance(value, list) else "")
+def test_a_bad_run_option_is_one_clear_line_before_anything_is_read_or_written(pipeline_root, tmp_path, option, message):
+    result = runner.invoke(app, ["generate", "--data", str(pipeline_root), *option, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and f"error: {message}" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
 
 
