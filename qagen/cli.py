@@ -142,7 +142,11 @@ def audit(
 
     from qagen.pipeline.audit import audit as run_audit
 
-    report = run_audit(out, tolerance, min_samples)
+    try:
+        report = run_audit(out, tolerance, min_samples)
+    except QagenError as exc:
+        _fail(exc)
+        return
     (out / "audit.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for name, cell in report["cells"].items():
         blind = "-" if cell["blind_accuracy"] is None else f"{cell['blind_accuracy']:.2f}"

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from qagen.errors import InputError
+
 WORD = re.compile(r"[a-z]+")
 OPTION = re.compile(r"^([A-F])\. (.*)$", flags=re.M)
 NUMBERS = re.compile(r"\[[^\]]*\]|\d+(?:\.\d+)?")  # coordinates and values: an option's words remain
@@ -50,11 +52,21 @@ class Sample:
 
 def read_samples(out: Path) -> list[Sample]:
     """Categorical records of a run, from its InternVL shards (meta is an object there)."""
+    out = Path(out)
+    if not out.is_dir():
+        raise InputError(out, "no such folder; audit reads the output folder of a `qagen generate` run")
+    shards = sorted((out / "internvl").rglob("*.jsonl"))
+    if not shards:
+        raise InputError(out, "no InternVL shards (internvl/<source>/<scene>.jsonl) to audit; audit reads a "
+                              "`qagen generate` output written with --format internvl or all")
     samples = []
-    for shard in sorted((Path(out) / "internvl").rglob("*.jsonl")):
-        for line in shard.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            sample = to_sample(record)
+    for shard in shards:
+        for number, line in enumerate(shard.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                sample = to_sample(json.loads(line))
+            except (ValueError, LookupError, TypeError, AttributeError) as exc:
+                raise InputError(f"{shard}:{number}", "not a qagen InternVL record with its meta (audit needs a run "
+                                                      f"without --strip-meta): {type(exc).__name__} {exc}") from None
             if sample is not None:
                 samples.append(sample)
     return samples

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
+from qagen.errors import InputError
 from qagen.pipeline.audit import audit
 
 LABELS = ["chair", "table", "lamp", "sofa", "cup", "plant"]
@@ -149,3 +151,19 @@ def test_a_leak_across_objects_is_flagged_with_objects_named(tmp_path):
     write_run(tmp_path, rows, objects=objects)
     cell = audit(tmp_path)["cells"]["toy/judge"]
     assert cell["flagged"] and cell["blind_accuracy"] > 0.65
+
+
+def test_what_is_not_a_run_output_is_one_clear_error_naming_it(tmp_path):
+    """A missing folder, a folder without InternVL shards, and records without their meta (a
+    --strip-meta run) each name the path (and line) and say what the audit needs."""
+    with pytest.raises(InputError, match="no such folder"):
+        audit(tmp_path / "missing")
+    with pytest.raises(InputError, match=r"no InternVL shards .* --format internvl or all"):
+        audit(tmp_path)
+    write_run(tmp_path / "stripped", judge_rows(np.random.default_rng(0), leak=False, n=4))
+    shard = tmp_path / "stripped" / "internvl" / "synthetic" / "s.jsonl"
+    lines = shard.read_text().splitlines()
+    lines[2] = json.dumps({k: v for k, v in json.loads(lines[2]).items() if k != "meta"})
+    shard.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"s\.jsonl:3: not a qagen InternVL record with its meta .*--strip-meta"):
+        audit(tmp_path / "stripped")
