@@ -40,6 +40,7 @@ CENTRE_CLAMP_PX = 16384
 BACKENDS = ("numba", "torch", "torch-cuda", "triton", "reference")
 DEVICES = ("auto", "cpu", "cuda", *BACKENDS)  # what --device takes
 CUDA_DEVICES = ("cuda", "torch-cuda", "triton")
+NVIDIA_PCI_VENDOR = "0x10de"
 
 
 @dataclass(frozen=True)
@@ -127,16 +128,27 @@ class ExtentGrid:
 
 def cuda_available() -> bool:
     """Whether torch sees a CUDA device; without importing torch (some 2 s and 200 MB, a third of a
-    small CPU run) where no NVIDIA driver is there to find: no device nodes or driver on Linux
-    (/dev/dxg is WSL's), macOS, or CUDA_VISIBLE_DEVICES set to hide every device."""
+    small CPU run) where there is no NVIDIA GPU to find: on Linux without an NVIDIA driver, device
+    node or PCI device (nor WSL's GPU bridge), on macOS, or with CUDA_VISIBLE_DEVICES hiding all."""
     if os.environ.get("CUDA_VISIBLE_DEVICES") in ("", "-1") or sys.platform == "darwin":
         return False
-    if sys.platform.startswith("linux") and not (Path("/proc/driver/nvidia/version").exists()
-                                                 or Path("/dev/dxg").exists() or glob.glob("/dev/nvidia[0-9]*")):
+    if sys.platform.startswith("linux") and not _nvidia_hardware_visible():
         return False
     import torch
 
     return torch.cuda.is_available()
+
+
+def _nvidia_hardware_visible() -> bool:
+    if Path("/proc/driver/nvidia/version").exists() or Path("/dev/dxg").exists() or glob.glob("/dev/nvidia[0-9]*"):
+        return True
+    for vendor in glob.glob("/sys/bus/pci/devices/*/vendor"):  # a GPU whose driver loads on first use
+        try:
+            if Path(vendor).read_text().strip() == NVIDIA_PCI_VENDOR:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def resolve_device(device: str) -> str:
