@@ -140,6 +140,7 @@ def cuda_available() -> bool:
 
 
 def _nvidia_hardware_visible() -> bool:
+    """An NVIDIA driver, device node or PCI device, or WSL's GPU bridge, on this Linux machine."""
     if Path("/proc/driver/nvidia/version").exists() or Path("/dev/dxg").exists() or glob.glob("/dev/nvidia[0-9]*"):
         return True
     for vendor in glob.glob("/sys/bus/pci/devices/*/vendor"):  # a GPU whose driver loads on first use
