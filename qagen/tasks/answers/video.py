@@ -10,7 +10,7 @@ from qagen.registry import ANSWERS
 from qagen.tasks.context import Candidate, TaskContext
 from qagen.tasks.engine import Solved
 from qagen.tasks.fact import Answer, Reject
-from qagen.tasks.samplers.video import NONE, PARTLY, SHOWN, presence_states
+from qagen.tasks.samplers.video import NONE, PARTLY, SHOWN, first_sightings, presence_states
 
 
 def _states_of(ctx: TaskContext, cand: Candidate, object_id: int) -> np.ndarray:
@@ -32,27 +32,12 @@ def frames_showing(ctx: TaskContext, cand: Candidate) -> Solved:
     return Solved(Answer("frames", shown, extra={"label": label, "clip_length": len(cand.frames)}))
 
 
-def _first_sightings(ctx: TaskContext, frames: tuple[int, ...]) -> dict[int, tuple[int, int]]:
-    """object id -> (first clip frame that shows it, first that shows any of it) for the objects
-    the clip shows (memoised per clip: order questions draw the same clips again and again)."""
-    key = ("first_sightings", frames)
-    found = ctx.cache.get(key)
-    if found is None:
-        ids, states = presence_states(ctx, frames)
-        shown = states == SHOWN
-        rows = shown.any(axis=1)
-        first_shown = shown[rows].argmax(axis=1).tolist()
-        first_seen = (states[rows] > NONE).argmax(axis=1).tolist()
-        found = ctx.cache[key] = dict(zip(ids[rows].tolist(), zip(first_shown, first_seen)))
-    return found
-
-
 @ANSWERS.register("first_appearance_order")
 def first_appearance_order(ctx: TaskContext, cand: Candidate) -> Solved:
     """Roles in the order their objects first show in the clip. An object counts as appeared in
     the first frame that shows it; the order must hold however a partial sighting is read, so each
     object must have shown before the next one is even partly in view."""
-    sightings = _first_sightings(ctx, cand.frames)
+    sightings = first_sightings(ctx, cand.frames)
     first_shown, first_seen = {}, {}
     for role, oid, _ in cand.roles:
         first_shown[role], first_seen[role] = sightings[oid]

@@ -57,6 +57,21 @@ def _scene_states(ctx: TaskContext) -> tuple[np.ndarray, np.ndarray]:
     return ctx.scene_memo[key]
 
 
+def first_sightings(ctx: TaskContext, frames: tuple[int, ...]) -> dict[int, tuple[int, int]]:
+    """object id -> (first clip frame that shows it, first that shows any of it) for the objects
+    the clip shows (memoised per clip: order questions draw the same clips again and again)."""
+    key = ("first_sightings", frames)
+    found = ctx.cache.get(key)
+    if found is None:
+        ids, states = presence_states(ctx, frames)
+        shown = states == SHOWN
+        rows = shown.any(axis=1)
+        first_shown = shown[rows].argmax(axis=1).tolist()
+        first_seen = (states[rows] > NONE).argmax(axis=1).tolist()
+        found = ctx.cache[key] = dict(zip(ids[rows].tolist(), zip(first_shown, first_seen)))
+    return found
+
+
 def referable_by_label(ctx: TaskContext, ids: np.ndarray, states: np.ndarray) -> np.ndarray:
     """Ids shown somewhere in the clip whose label no other object seen in the clip shares."""
     seen = ids[(states > NONE).any(axis=1)].tolist()
@@ -133,12 +148,11 @@ def _named_in_clip(ctx: TaskContext, frames: tuple[int, ...]) -> tuple[np.ndarra
     each first shows (memoised per clip: a task draws its qualifying clips again and again)."""
     key = ("named_in_clip", frames)
     if key not in ctx.cache:
-        ids, states = presence_states(ctx, frames)
-        pool = referable_by_label(ctx, ids, states)
-        first_shown = np.argmax(states[np.searchsorted(ids, pool)] == SHOWN, axis=1)
+        pool = referable_by_label(ctx, *presence_states(ctx, frames))
+        sightings = first_sightings(ctx, frames)  # every object of the pool shows in the clip
         by_first: dict[int, list[int]] = {}
-        for i, first in zip(pool.tolist(), first_shown.tolist()):
-            by_first.setdefault(first, []).append(i)
+        for i in pool.tolist():
+            by_first.setdefault(sightings[i][0], []).append(i)
         ctx.cache[key] = pool, by_first
     return ctx.cache[key]
 
