@@ -44,8 +44,9 @@ class SpecError(QagenError):
         super().__init__(f"{where}: {problem}")
 
 
-class DeviceError(QagenError, ValueError):
-    """The lifting device asked for is not one qagen knows, or not on this machine."""
+class OptionError(QagenError, ValueError):
+    """An option names something qagen does not know (a lifting device, a shareGPT style) or that
+    this machine lacks (CUDA)."""
 
 
 class RegistryError(QagenError):

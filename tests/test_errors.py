@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from qagen.errors import DeviceError, InputError, QagenError, RecordError, RegistryError, SpecError
+from qagen.errors import InputError, OptionError, QagenError, RecordError, RegistryError, SpecError
 from qagen.scene.io import InvalidPose
 from qagen.writers.base import InvalidLine
 
@@ -17,7 +17,7 @@ EXAMPLES = [
     RecordError("synthetic/room_0001/nav/fill/000003", "image placeholder missing"),
     InvalidLine("synthetic/room_0001/nav/fill/000003", "too_many_images", "6 images, the limit is 5"),
     RegistryError("unknown sampler 'pixel_pairs'"),
-    DeviceError("lifting device 'cuda' needs CUDA, and torch 2.13.0+cpu sees no CUDA device here"),
+    OptionError("lifting device 'cuda' needs CUDA, and torch 2.13.0+cpu sees no CUDA device here"),
     QagenError("no scenes found"),
 ]
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from qagen.errors import DeviceError
+from qagen.errors import OptionError
 from qagen.geometry.projection import backproject_pixels
 
 MEDIAN_BINS = 2048
@@ -153,7 +153,7 @@ def _nvidia_hardware_visible() -> bool:
 
 
 def resolve_device(device: str) -> str:
-    """Map "auto", "cpu" and "cuda" to a concrete backend name from BACKENDS; a DeviceError for a
+    """Map "auto", "cpu" and "cuda" to a concrete backend name from BACKENDS; an OptionError for a
     name that is none of these or a CUDA backend on a machine where torch sees no CUDA device."""
     check_device_name(device)
     if device == "cpu":
@@ -163,7 +163,7 @@ def resolve_device(device: str) -> str:
     elif device in CUDA_DEVICES and not cuda_available():
         import torch
 
-        raise DeviceError(f"lifting device {device!r} needs CUDA, and torch {torch.__version__} sees no CUDA device "
+        raise OptionError(f"lifting device {device!r} needs CUDA, and torch {torch.__version__} sees no CUDA device "
                           f"here; use --device auto or cpu")
     if device in ("cuda", "triton"):
         from qagen.geometry import lifting_torch
@@ -171,17 +171,17 @@ def resolve_device(device: str) -> str:
         if lifting_torch.triton_available():
             return "triton"
         if device == "triton":
-            raise DeviceError("lifting device 'triton' needs the triton package, which is not installed; "
+            raise OptionError("lifting device 'triton' needs the triton package, which is not installed; "
                               "use --device cuda (plain torch on the GPU)")
         return "torch-cuda"
     return device
 
 
 def check_device_name(device: str) -> None:
-    """A DeviceError unless `device` names a lifting device (nothing imported: a run checks its
+    """An OptionError unless `device` names a lifting device (nothing imported: a run checks its
     options before the machines that will lift are known)."""
     if device not in DEVICES:
-        raise DeviceError(f"unknown lifting device {device!r}; expected 'auto', 'cpu', 'cuda' or one of {BACKENDS}")
+        raise OptionError(f"unknown lifting device {device!r}; expected 'auto', 'cpu', 'cuda' or one of {BACKENDS}")
 
 
 def lift_frames(depth, ids, K, c2w, centres, *, device: str = "auto") -> FrameObjectStats:

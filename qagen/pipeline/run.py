@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional, Sequence
 
-from qagen.errors import QagenError
+from qagen.errors import OptionError, QagenError
 from qagen.geometry.lifting import check_device_name
 from qagen.pipeline import catalogue as catalogue_mod
 from qagen.pipeline.executors import run_local, run_ray
@@ -139,11 +139,11 @@ def _check_run_options(executor: str, workers: int, task_workers: Optional[int],
                        gpus_per_scene: float) -> None:
     """The run's own options, checked before any scene is read or anything written."""
     if executor not in ("local", "ray"):
-        raise QagenError(f"unknown executor {executor!r}; use local or ray")
+        raise OptionError(f"unknown executor {executor!r}; use local or ray")
     for name, value, least in (("workers", workers, 1), ("task workers", task_workers, 1),
                                ("the scene limit", scene_limit, 1), ("GPUs per scene", gpus_per_scene, 0)):
         if value is not None and value < least:
-            raise QagenError(f"{name} must be at least {least}, not {value}")
+            raise OptionError(f"{name} must be at least {least}, not {value}")
 
 
 def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], writers: str | Sequence[str],
@@ -152,12 +152,11 @@ def plan_from_options(tasks: str | Sequence[str], formats: str | Sequence[str], 
                       extra_templates: Sequence[Path] = (), burn_markers: bool = False,
                       frame_stride: int | str = "auto") -> RunPlan:
     from qagen.specs.schema import FORMATS
-    from qagen.writers.sharegpt import STYLES as SHAREGPT_STYLES
+    from qagen.writers.sharegpt import check_style
 
     frame_stride = _stride(frame_stride)
     check_device_name(device)
-    if sharegpt_style not in SHAREGPT_STYLES:
-        raise QagenError(f"unknown shareGPT style {sharegpt_style!r}; choose from {', '.join(sorted(SHAREGPT_STYLES))}")
+    check_style(sharegpt_style)
     extra = (tuple(map(Path, extra_specs)), tuple(map(Path, extra_templates)))
     specs = tuple(catalogue_mod.load(*extra, tasks=()).select(tasks))
     catalogue_mod.load(*extra, tasks=tuple(s.name for s in specs))  # their templates exist and compile

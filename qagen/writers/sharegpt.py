@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from qagen.errors import OptionError
 from qagen.render.record import QA
 from qagen.writers.base import IMAGE, VIDEO, InvalidLine, Writer, dump_json, labelled_placeholders, \
     write_json_atomic
@@ -53,14 +54,19 @@ STYLES = {
 }
 
 
+def check_style(style: str) -> str:
+    """The style, or an OptionError naming the known ones (a run checks it before writing anything)."""
+    if style not in STYLES:
+        raise OptionError(f"unknown shareGPT style {style!r}; choose from {', '.join(sorted(STYLES))}")
+    return style
+
+
 class ShareGPTWriter(Writer):
     name = "sharegpt"
 
     def __init__(self, data_root: Optional[Path] = None, strip_meta: bool = False, style: str = "sharegpt"):
         super().__init__(data_root, strip_meta)
-        if style not in STYLES:
-            raise ValueError(f"unknown shareGPT style {style!r} (known: {', '.join(sorted(STYLES))})")
-        self.style = STYLES[style]
+        self.style = STYLES[check_style(style)]
 
     def encode(self, qa: QA) -> dict:
         s = self.style
